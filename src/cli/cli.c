@@ -27,6 +27,9 @@ has_location(const char *msg)
     return *colon == ':';
 }
 
+static void vmessage(const struct cli *g, const char *level, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void
 vmessage(const struct cli *g, const char *level, const char *fmt, va_list ap)
 {

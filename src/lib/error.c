@@ -38,6 +38,9 @@ ret_strerror(ret_status status)
     return status_text[status];
 }
 
+static void vfail(ret_error *err, ret_status status, int errnum,
+                  const char *fmt, va_list ap) RET_PRINTF(4, 0);
+
 static void
 vfail(ret_error *err, ret_status status, int errnum, const char *fmt,
       va_list ap)
