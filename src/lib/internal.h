@@ -68,4 +68,93 @@ struct ret_record {
     bool addr_overflow;         /* more address tokens than addr[] holds */
 };
 
+/* ---- readers and writers (reader.c, writer.c) ---- */
+
+/* ret_reader_open_fd() and ret_reader_open_mem() with a chosen buffer
+ * size (bytes, at least 16) instead of 256 KiB: tests use tiny buffers to
+ * put line ends at every position of a buffer boundary. */
+RET_HIDDEN ret_status ret__reader_open_fd_size(int fd, const char *name,
+                                               size_t bufsize,
+                                               ret_reader **out,
+                                               ret_error *err);
+RET_HIDDEN ret_status ret__reader_open_mem_size(const void *data, size_t len,
+                                                const char *name,
+                                                size_t bufsize,
+                                                ret_reader **out,
+                                                ret_error *err);
+
+/* ---- policy (policy.c, decide.c, explain.c) ---- */
+
+/* A rule duration: calendar years (UTC) plus seconds. */
+typedef struct ret__span {
+    int32_t years;
+    int64_t secs;
+} ret__span;
+
+/* The header of one policy file. */
+typedef struct ret__header {
+    const char *file;       /* as given */
+    const char *id;         /* file name without directory and .conf */
+    const char *name;
+    const char *controller;
+    const char *version;
+    const char *state;
+    const char *geoip;      /* or NULL */
+    const char *loc;        /* "file:line" of "policy {" */
+    int64_t effective;
+    bool has_effective;
+    int64_t schedule;       /* seconds; 0 = none */
+} ret__header;
+
+struct ret_rule {
+    ret_action action;      /* ANONYMIZE, DELETE or RESTRICT (retain) */
+    ret_anchor anchor;
+    ret__span after;
+    unsigned fields;        /* ANONYMIZE: 1u << ret_field */
+    const char *loc;        /* "file:line" */
+    unsigned line, col;
+};
+
+struct ret_source {
+    ret_source_kind kind;
+    const char *path;
+    const char *format;
+    const char *table;
+    const char *col[RET_COL__COUNT];
+    unsigned line, col_no;
+};
+
+#define RET__MAX_RULES 12
+
+struct ret_category {
+    const ret__header *hdr;
+    const char *name;
+    const char *description;
+    const char *personal;
+    const char *purpose;
+    const char *format;     /* NULL: "auto" */
+    const char *loc;
+    unsigned line, col;
+    bool statistics;
+    ret_hold_mode hold;
+    const char *hold_loc;   /* or NULL */
+    ret_anon_method method;
+    int ipv4_prefix, ipv6_prefix;
+    struct ret_rule rules[RET__MAX_RULES];
+    size_t nrules;
+    int del_time;           /* index in rules or -1 */
+    int del_completion;
+    int retain;
+    struct ret_source *src;
+    size_t nsrc;
+};
+
+/* t plus a span, years calendar-based in UTC (29 February plus a year
+ * that has none ends at 1 March 00:00); saturates at the int64 range. */
+RET_HIDDEN int64_t ret__span_add(int64_t t, ret__span s);
+/* 00:00:00 UTC of 1 January of the year after t's, plus years. */
+RET_HIDDEN int64_t ret__end_of_year(int64_t t, int32_t years);
+/* Saturating int64 addition. */
+RET_HIDDEN int64_t ret__sat_add(int64_t a, int64_t b);
+
 #endif /* RET_INTERNAL_H */

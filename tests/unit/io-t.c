@@ -1,0 +1,759 @@
+/* io-t.c - line readers (plain, gzip, pipes, memory) and writers. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "../tap.h"
+
+static char tmpdir[4096];
+
+/* ---- helpers --------------------------------------------------------- */
+
+struct bytes {
+    unsigned char *p;
+    size_t n, cap;
+};
+
+static void
+bytes_add(struct bytes *b, const void *p, size_t n)
+{
+    if (b->cap - b->n < n) {
+        size_t ncap = b->cap ? b->cap : 256;
+
+        while (ncap - b->n < n)
+            ncap *= 2;
+        b->p = realloc(b->p, ncap);
+        if (b->p == NULL)
+            abort();
+        b->cap = ncap;
+    }
+    if (n > 0)
+        memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+static void
+bytes_free(struct bytes *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+/* Appends one gzip member holding p[0, n) at the given level. */
+static void
+gz_member(struct bytes *out, const void *p, size_t n, int level)
+{
+    z_stream zs;
+    unsigned char buf[65536];
+    int zr;
+
+    memset(&zs, 0, sizeof(zs));
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        abort();
+    zs.next_in = (unsigned char *)(uintptr_t)p;
+    zs.avail_in = (uInt)n;
+    do {
+        zs.next_out = buf;
+        zs.avail_out = sizeof(buf);
+        zr = deflate(&zs, Z_FINISH);
+        bytes_add(out, buf, sizeof(buf) - zs.avail_out);
+    } while (zr == Z_OK);
+    if (zr != Z_STREAM_END)
+        abort();
+    deflateEnd(&zs);
+}
+
+/* What plain zlib decodes from p[0, n) (members concatenated) before it
+ * stops: the reference for damaged input. */
+static void
+gunzip_ref(const unsigned char *p, size_t n, struct bytes *out)
+{
+    z_stream zs;
+    unsigned char buf[65536];
+    int zr;
+
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, 15 + 16) != Z_OK)
+        abort();
+    zs.next_in = (unsigned char *)(uintptr_t)p;
+    zs.avail_in = (uInt)n;
+    for (;;) {
+        zs.next_out = buf;
+        zs.avail_out = sizeof(buf);
+        zr = inflate(&zs, Z_NO_FLUSH);
+        bytes_add(out, buf, sizeof(buf) - zs.avail_out);
+        if (zr == Z_STREAM_END) {
+            if (zs.avail_in == 0)
+                break;
+            inflateReset(&zs);
+            continue;
+        }
+        if (zr != Z_OK)
+            break;
+    }
+    inflateEnd(&zs);
+}
+
+/* Reads everything; checks that each line is a line (one '\n', at its
+ * end, only the last may lack it). Returns the final status. */
+static ret_status
+read_all(ret_reader *r, struct bytes *out, size_t *nlines, int *shape_ok,
+         ret_error *err)
+{
+    const char *line;
+    size_t len;
+    ret_status st;
+    int last_unterminated = 0;
+
+    *nlines = 0;
+    *shape_ok = 1;
+    while ((st = ret_reader_next(r, &line, &len, err)) == RET_OK) {
+        const char *nl = memchr(line, '\n', len);
+
+        if (len == 0 || last_unterminated ||
+            (nl != NULL && nl != line + len - 1))
+            *shape_ok = 0;
+        if (nl == NULL)
+            last_unterminated = 1;
+        bytes_add(out, line, len);
+        (*nlines)++;
+    }
+    return st;
+}
+
+static size_t
+count_lines(const unsigned char *p, size_t n)
+{
+    size_t i, c = 0;
+
+    for (i = 0; i < n; i++)
+        if (p[i] == '\n')
+            c++;
+    return c + (n > 0 && p[n - 1] != '\n');
+}
+
+static void
+write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL || (n > 0 && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
+        perror(path);
+        abort();
+    }
+}
+
+static const char *
+tpath(const char *name)
+{
+    static char path[3][4200];
+    static int k;
+
+    k = (k + 1) % 3;
+    snprintf(path[k], sizeof(path[k]), "%s/%s", tmpdir, name);
+    return path[k];
+}
+
+/* Reads p[0, n) from memory with a buffer size, and checks it comes back
+ * whole as count_lines() lines. */
+static int
+roundtrip_mem(const void *p, size_t n, const unsigned char *want,
+              size_t want_n, size_t bufsize)
+{
+    ret_reader *r = NULL;
+    struct bytes got = {0};
+    size_t nl;
+    int shape, good;
+    ret_status st;
+
+    if (ret__reader_open_mem_size(p, n, "mem", bufsize, &r, NULL) != RET_OK)
+        return 0;
+    st = read_all(r, &got, &nl, &shape, NULL);
+    good = st == RET_EOF && shape && got.n == want_n &&
+           (want_n == 0 || memcmp(got.p, want, want_n) == 0) &&
+           nl == count_lines(want, want_n) &&
+           ret_reader_line_number(r) == nl && ret_reader_offset(r) == want_n;
+    ret_reader_free(r);
+    bytes_free(&got);
+    return good;
+}
+
+static int
+roundtrip_file(const char *path, const unsigned char *want, size_t want_n,
+               size_t bufsize, int want_gzip)
+{
+    ret_reader *r = NULL;
+    struct bytes got = {0};
+    size_t nl;
+    int shape, good, fd = open(path, O_RDONLY);
+    ret_status st;
+
+    if (fd < 0)
+        return 0;
+    if (ret__reader_open_fd_size(fd, path, bufsize, &r, NULL) != RET_OK) {
+        close(fd);
+        return 0;
+    }
+    st = read_all(r, &got, &nl, &shape, NULL);
+    good = st == RET_EOF && shape && got.n == want_n &&
+           (want_n == 0 || memcmp(got.p, want, want_n) == 0) &&
+           nl == count_lines(want, want_n) &&
+           ret_reader_is_gzip(r) == want_gzip;
+    ret_reader_free(r);
+    close(fd);
+    bytes_free(&got);
+    return good;
+}
+
+/* A sample with short, long, empty, CRLF, NUL and non-UTF-8 lines and
+ * no final newline. */
+static void
+make_sample(struct bytes *b, unsigned seed, size_t nlines, int final_nl)
+{
+    size_t i, j;
+
+    for (i = 0; i < nlines; i++) {
+        size_t len = (seed = seed * 1103515245u + 12345u) >> 16;
+
+        len %= (i % 7 == 0) ? 300 : 40;
+        for (j = 0; j < len; j++) {
+            unsigned char c = (unsigned char)('a' + (i + j) % 26);
+
+            if ((i + j) % 13 == 0)
+                c = 0;
+            else if ((i + j) % 17 == 0)
+                c = 0xff;
+            else if ((i + j) % 11 == 0)
+                c = '\r';
+            bytes_add(b, &c, 1);
+        }
+        if (i % 5 == 0)
+            bytes_add(b, "\r", 1);
+        if (i + 1 < nlines || final_nl)
+            bytes_add(b, "\n", 1);
+    }
+}
+
+/* ---- reader tests ---------------------------------------------------- */
+
+static void
+test_plain_mem(void)
+{
+    static const char text[] = "one\ntwo\r\n\nfo\0ur\n\xff\xfe bad utf8\nlast";
+    ret_reader *r = NULL;
+    const char *line;
+    size_t len;
+    ret_error err;
+    ret_status st;
+
+    ok(ret_reader_open_mem(text, sizeof(text) - 1, "t", &r, &err) == RET_OK,
+       "open_mem");
+    ok(!ret_reader_is_gzip(r), "plain memory is not gzip");
+    st = ret_reader_next(r, &line, &len, &err);
+    ok(st == RET_OK && len == 4 && memcmp(line, "one\n", 4) == 0,
+       "first line with its newline");
+    ok(line == text, "a line in memory is returned in place (zero copy)");
+    st = ret_reader_next(r, &line, &len, &err);
+    ok(st == RET_OK && len == 5 && memcmp(line, "two\r\n", 5) == 0,
+       "CRLF passes through");
+    st = ret_reader_next(r, &line, &len, &err);
+    ok(st == RET_OK && len == 1 && line[0] == '\n', "empty line");
+    st = ret_reader_next(r, &line, &len, &err);
+    ok(st == RET_OK && len == 6 && memcmp(line, "fo\0ur\n", 6) == 0,
+       "NUL byte passes through");
+    st = ret_reader_next(r, &line, &len, &err);
+    ok(st == RET_OK && len == 12 &&
+           memcmp(line, "\xff\xfe bad utf8\n", 12) == 0,
+       "invalid UTF-8 passes through");
+    st = ret_reader_next(r, &line, &len, &err);
+    ok(st == RET_OK && len == 4 && memcmp(line, "last", 4) == 0,
+       "last line without newline");
+    is_int(ret_reader_line_number(r), 6, "line number");
+    is_int(ret_reader_offset(r), sizeof(text) - 1, "offset");
+    is_int(ret_reader_raw_size(r), sizeof(text) - 1, "raw size");
+    is_int(ret_reader_raw_offset(r), sizeof(text) - 1, "raw offset");
+    is_int(ret_reader_next(r, &line, &len, &err), RET_EOF, "then EOF");
+    is_int(ret_reader_next(r, &line, &len, &err), RET_EOF, "EOF again");
+    ret_reader_free(r);
+    ret_reader_free(NULL);
+
+    ok(ret_reader_open_mem("", 0, "empty", &r, &err) == RET_OK &&
+           ret_reader_next(r, &line, &len, &err) == RET_EOF,
+       "empty memory: EOF at once");
+    ret_reader_free(r);
+}
+
+static void
+test_boundaries(void)
+{
+    struct bytes s = {0}, gz = {0};
+    size_t bs;
+    int good_plain = 1, good_gz = 1, good_gzmem = 1;
+    const char *p = tpath("sample.log"), *pz = tpath("sample.log.gz");
+
+    make_sample(&s, 7, 400, 0);
+    gz_member(&gz, s.p, s.n, 6);
+    write_file(p, s.p, s.n);
+    write_file(pz, gz.p, gz.n);
+    for (bs = 16; bs <= 331; bs++) {
+        if (!roundtrip_file(p, s.p, s.n, bs, 0)) {
+            if (good_plain)
+                diag("plain file, buffer %zu", bs);
+            good_plain = 0;
+        }
+        if (!roundtrip_file(pz, s.p, s.n, bs, 1)) {
+            if (good_gz)
+                diag("gzip file, buffer %zu", bs);
+            good_gz = 0;
+        }
+        if (!roundtrip_mem(gz.p, gz.n, s.p, s.n, bs)) {
+            if (good_gzmem)
+                diag("gzip memory, buffer %zu", bs);
+            good_gzmem = 0;
+        }
+    }
+    ok(good_plain, "plain file: lines split across every buffer boundary "
+                   "(buffers of 16..331 bytes)");
+    ok(good_gz, "gzip file: lines split across every buffer boundary");
+    ok(good_gzmem, "gzip memory: lines split across every buffer boundary");
+    ok(roundtrip_file(p, s.p, s.n, 256 * 1024, 0) &&
+           roundtrip_file(pz, s.p, s.n, 256 * 1024, 1),
+       "default buffer size");
+    ok(roundtrip_mem(s.p, s.n, s.p, s.n, 16), "plain memory");
+    bytes_free(&s);
+
+    make_sample(&s, 9, 300, 1);
+    write_file(p, s.p, s.n);
+    ok(roundtrip_file(p, s.p, s.n, 17, 0) &&
+           roundtrip_file(p, s.p, s.n, 256 * 1024, 0),
+       "file ending in a newline");
+    bytes_free(&s);
+    bytes_free(&gz);
+}
+
+static void
+test_gzip_files(void)
+{
+    struct bytes s1 = {0}, s2 = {0}, all = {0}, gz = {0};
+    ret_reader *r = NULL;
+    ret_error err;
+    const char *line;
+    size_t len;
+    const char *p = tpath("multi.gz");
+
+    make_sample(&s1, 1, 200, 1);
+    make_sample(&s2, 2, 100, 0);
+    bytes_add(&all, s1.p, s1.n);
+    bytes_add(&all, s2.p, s2.n);
+
+    /* multi-member, with an empty member in between and at the end */
+    gz_member(&gz, s1.p, s1.n, 6);
+    gz_member(&gz, "", 0, 6);
+    gz_member(&gz, s2.p, s2.n, 1);
+    gz_member(&gz, "", 0, 9);
+    write_file(p, gz.p, gz.n);
+    ok(roundtrip_file(p, all.p, all.n, 256 * 1024, 1),
+       "multi-member gzip file read whole (empty members too)");
+    ok(roundtrip_file(p, all.p, all.n, 20, 1),
+       "multi-member gzip with a tiny buffer");
+    ok(roundtrip_mem(gz.p, gz.n, all.p, all.n, 1024),
+       "multi-member gzip in memory");
+
+    /* a member boundary inside a line: the line is joined */
+    gz.n = 0;
+    gz_member(&gz, "first half, ", 12, 6);
+    gz_member(&gz, "second half\nnext\n", 17, 6);
+    ok(roundtrip_mem(gz.p, gz.n,
+                     (const unsigned char *)"first half, second half\nnext\n",
+                     29, 64),
+       "a line split across members is one line");
+
+    /* only an empty member */
+    gz.n = 0;
+    gz_member(&gz, "", 0, 6);
+    write_file(p, gz.p, gz.n);
+    ok(ret_reader_open(p, &r, &err) == RET_OK && ret_reader_is_gzip(r) &&
+           ret_reader_next(r, &line, &len, &err) == RET_EOF,
+       "an empty gzip member: gzip, no lines");
+    ret_reader_free(r);
+
+    /* empty file */
+    write_file(p, "", 0);
+    ok(ret_reader_open(p, &r, &err) == RET_OK && !ret_reader_is_gzip(r) &&
+           ret_reader_next(r, &line, &len, &err) == RET_EOF,
+       "an empty file: no lines");
+    ret_reader_free(r);
+
+    /* zero padding after the last member is accepted */
+    gz.n = 0;
+    gz_member(&gz, s1.p, s1.n, 6);
+    bytes_add(&gz, "\0\0\0\0\0\0\0\0", 8);
+    ok(roundtrip_mem(gz.p, gz.n, s1.p, s1.n, 4096),
+       "zero padding after gzip data is ignored");
+    bytes_free(&s1);
+    bytes_free(&s2);
+    bytes_free(&all);
+    bytes_free(&gz);
+}
+
+static void
+test_magic_not_name(void)
+{
+    struct bytes s = {0}, gz = {0};
+    ret_reader *r = NULL;
+    ret_error err;
+    const char *line;
+    size_t len;
+
+    make_sample(&s, 3, 50, 1);
+    gz_member(&gz, s.p, s.n, 6);
+    write_file(tpath("plain.gz"), s.p, s.n);
+    write_file(tpath("packed.log"), gz.p, gz.n);
+    ok(roundtrip_file(tpath("plain.gz"), s.p, s.n, 256 * 1024, 0),
+       "a .gz name with plain content reads as plain");
+    ok(roundtrip_file(tpath("packed.log"), s.p, s.n, 256 * 1024, 1),
+       "gzip content without a .gz name is decompressed");
+    ok(ret_reader_open(tpath("packed.log"), &r, &err) == RET_OK &&
+           ret_reader_is_gzip(r),
+       "ret_reader_open detects gzip by its magic");
+    is_int(ret_reader_raw_size(r), gz.n, "raw size is the compressed size");
+    while (ret_reader_next(r, &line, &len, &err) == RET_OK)
+        ;
+    is_int(ret_reader_raw_offset(r), gz.n, "raw offset reaches the end");
+    is_int(ret_reader_offset(r), s.n, "offset counts decoded bytes");
+    ret_reader_free(r);
+
+    /* one byte that looks like the start of the magic */
+    write_file(tpath("one"), "\x1f", 1);
+    ok(roundtrip_file(tpath("one"), (const unsigned char *)"\x1f", 1, 16, 0),
+       "a lone 0x1f byte is plain");
+    bytes_free(&s);
+    bytes_free(&gz);
+}
+
+static void
+test_long_lines(void)
+{
+    size_t n = 1024 * 1024, i;
+    struct bytes s = {0}, gz = {0};
+    unsigned char *big = malloc(n + 1);
+    const char *p = tpath("long.log");
+    ret_reader *r = NULL;
+    ret_error err;
+    const char *line;
+    size_t len;
+    z_stream zs;
+    unsigned char chunk[65536], zbuf[65536];
+    unsigned char tail[] = "\nend\n";
+    int good = 1, zr;
+
+    for (i = 0; i < n; i++)
+        big[i] = (unsigned char)('A' + i % 23);
+    big[n] = '\n';
+    bytes_add(&s, "short\n", 6);
+    bytes_add(&s, big, n + 1);
+    bytes_add(&s, "after\n", 6);
+    bytes_add(&s, big, n); /* unterminated 1 MiB last line */
+    write_file(p, s.p, s.n);
+    ok(roundtrip_file(p, s.p, s.n, 256 * 1024, 0),
+       "1 MiB lines from a file (default buffer)");
+    ok(roundtrip_file(p, s.p, s.n, 1000, 0), "1 MiB lines, small buffer");
+    gz_member(&gz, s.p, s.n, 6);
+    ok(roundtrip_mem(gz.p, gz.n, s.p, s.n, 256 * 1024),
+       "1 MiB lines from gzip");
+    free(big);
+    bytes_free(&s);
+
+    /* a 64 MiB line, gzip compressed as it is made */
+    gz.n = 0;
+    memset(&zs, 0, sizeof(zs));
+    deflateInit2(&zs, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+    memset(chunk, 'x', sizeof(chunk));
+    for (i = 0; i <= 1024; i++) {
+        zs.next_in = chunk;
+        zs.avail_in = i < 1024 ? sizeof(chunk) : 0;
+        if (i == 1024) {
+            zs.next_in = tail;
+            zs.avail_in = 5;
+        }
+        do {
+            zs.next_out = zbuf;
+            zs.avail_out = sizeof(zbuf);
+            zr = deflate(&zs, i < 1024 ? Z_NO_FLUSH : Z_FINISH);
+            bytes_add(&gz, zbuf, sizeof(zbuf) - zs.avail_out);
+        } while (zs.avail_out == 0 || (i == 1024 && zr == Z_OK));
+    }
+    deflateEnd(&zs);
+    ok(ret_reader_open_mem(gz.p, gz.n, "big", &r, &err) == RET_OK,
+       "open 64 MiB line");
+    good = ret_reader_next(r, &line, &len, &err) == RET_OK &&
+           len == 64u * 1024 * 1024 + 1 && line[len - 1] == '\n';
+    for (i = 0; good && i + 1 < len; i++)
+        good = line[i] == 'x';
+    ok(good, "a 64 MiB line comes back whole");
+    ok(ret_reader_next(r, &line, &len, &err) == RET_OK && len == 4 &&
+           memcmp(line, "end\n", 4) == 0 &&
+           ret_reader_next(r, &line, &len, &err) == RET_EOF,
+       "then the next line and EOF");
+    ret_reader_free(r);
+    bytes_free(&gz);
+}
+
+/* Reads damaged gzip p[0, n): the bytes must be exactly what zlib
+ * decodes before the damage, then RET_E_GZIP naming file and offset. */
+static int
+damaged(const unsigned char *p, size_t n, const char *name, size_t bufsize,
+        int use_file, char *msg, size_t msgsize)
+{
+    struct bytes ref = {0}, got = {0};
+    ret_reader *r = NULL;
+    ret_error err;
+    size_t nl;
+    int shape, good = 0, fd = -1;
+    ret_status st;
+
+    gunzip_ref(p, n, &ref);
+    if (use_file) {
+        write_file(tpath(name), p, n);
+        fd = open(tpath(name), O_RDONLY);
+        st = ret__reader_open_fd_size(fd, name, bufsize, &r, &err);
+    } else {
+        st = ret__reader_open_mem_size(p, n, name, bufsize, &r, &err);
+    }
+    if (st != RET_OK)
+        goto out;
+    memset(&err, 0, sizeof(err));
+    st = read_all(r, &got, &nl, &shape, &err);
+    good = st == RET_E_GZIP && err.status == RET_E_GZIP && shape &&
+           got.n == ref.n && (ref.n == 0 || memcmp(got.p, ref.p, ref.n) == 0) &&
+           strstr(err.message, name) != NULL &&
+           strstr(err.message, " at byte ") != NULL;
+    if (msg != NULL)
+        snprintf(msg, msgsize, "%s", err.message);
+    /* the error sticks */
+    if (good && ret_reader_next(r, &(const char *){NULL}, &(size_t){0},
+                                NULL) != RET_E_GZIP)
+        good = 0;
+out:
+    if (!good)
+        diag("damaged %s (%zu bytes, buffer %zu): st %d, got %zu of %zu: %s",
+             name, n, bufsize, (int)st, got.n, ref.n, err.message);
+    ret_reader_free(r);
+    if (fd >= 0)
+        close(fd);
+    bytes_free(&ref);
+    bytes_free(&got);
+    return good;
+}
+
+static void
+test_damaged_gzip(void)
+{
+    struct bytes s = {0}, gz = {0}, g2 = {0};
+    size_t cut, i;
+    int good = 1;
+    char msg[512], want[64];
+
+    make_sample(&s, 5, 3000, 1);
+    gz_member(&gz, s.p, s.n, 6);
+
+    /* truncated at many points, read from a file and from memory */
+    for (cut = 2; cut < gz.n; cut += 1 + cut / 8)
+        good &= damaged(gz.p, cut, "cut.gz", 4096, 1, NULL, 0) &
+                damaged(gz.p, cut, "cut.gz", 100, 0, NULL, 0);
+    ok(good, "truncated gzip: every byte decoded before the cut, then "
+             "RET_E_GZIP");
+    ok(damaged(gz.p, gz.n - 4, "trailer.gz", 256 * 1024, 1, msg,
+               sizeof(msg)),
+       "trailer cut off: all content, then RET_E_GZIP");
+    snprintf(want, sizeof(want), "at byte %zu", gz.n - 4);
+    ok(strstr(msg, want) != NULL && strstr(msg, "truncated") != NULL,
+       "message names the compressed offset: %s", msg);
+
+    /* a whole number of lines survives a cut in the middle */
+    ok(damaged(gz.p, gz.n / 2, "half.gz", 256 * 1024, 1, msg, sizeof(msg)),
+       "cut in the middle");
+
+    /* flipped bytes */
+    good = 1;
+    for (i = 10; i < gz.n - 8; i += 1 + gz.n / 40) {
+        g2.n = 0;
+        bytes_add(&g2, gz.p, gz.n);
+        g2.p[i] ^= 0x55;
+        good &= damaged(g2.p, g2.n, "flip.gz", 8192, 1, NULL, 0);
+    }
+    ok(good, "corrupt gzip (a flipped byte): RET_E_GZIP after what decoded");
+    g2.n = 0;
+    bytes_add(&g2, gz.p, gz.n);
+    g2.p[gz.n - 6] ^= 1;
+    ok(damaged(g2.p, g2.n, "crc.gz", 256 * 1024, 0, msg, sizeof(msg)),
+       "bad CRC: all content, then RET_E_GZIP");
+    ok(strstr(msg, "corrupt") != NULL, "message says corrupt: %s", msg);
+
+    /* trailing garbage, e.g. plain lines appended to a .gz file */
+    g2.n = 0;
+    bytes_add(&g2, gz.p, gz.n);
+    bytes_add(&g2, "appended plain line\n", 20);
+    ok(damaged(g2.p, g2.n, "tail.gz", 256 * 1024, 1, msg, sizeof(msg)),
+       "trailing garbage: the content, then RET_E_GZIP");
+    snprintf(want, sizeof(want), "at byte %zu", gz.n);
+    ok(strstr(msg, want) != NULL, "trailing garbage offset: %s", msg);
+    bytes_free(&s);
+    bytes_free(&gz);
+    bytes_free(&g2);
+}
+
+/* Writes p[0, n) to a pipe from a child in small pieces. */
+static pid_t
+feed_pipe(int *rfd, const void *p, size_t n)
+{
+    int fds[2];
+    pid_t pid;
+
+    if (pipe(fds) != 0)
+        abort();
+    pid = fork();
+    if (pid == 0) {
+        size_t off = 0, piece = 1;
+
+        close(fds[0]);
+        while (off < n) {
+            size_t k = n - off < piece ? n - off : piece;
+            ssize_t w = write(fds[1], (const char *)p + off, k);
+
+            if (w <= 0)
+                _exit(1);
+            off += (size_t)w;
+            piece = piece * 3 + 1;
+            if (piece > 70000)
+                piece = 1;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    *rfd = fds[0];
+    return pid;
+}
+
+static void
+test_pipes(void)
+{
+    struct bytes s = {0}, gz = {0}, got = {0};
+    ret_reader *r = NULL;
+    ret_error err;
+    size_t nl;
+    int fd, shape, status, saved;
+    pid_t pid;
+    ret_status st;
+
+    make_sample(&s, 11, 2000, 0);
+    gz_member(&gz, s.p, s.n, 6);
+
+    pid = feed_pipe(&fd, s.p, s.n);
+    ok(ret_reader_open_fd(fd, "pipe", &r, &err) == RET_OK, "open a pipe");
+    st = read_all(r, &got, &nl, &shape, &err);
+    ok(st == RET_EOF && got.n == s.n && memcmp(got.p, s.p, s.n) == 0,
+       "plain data through a pipe in odd pieces");
+    is_int(ret_reader_raw_size(r), 0, "a pipe has no known size");
+    ret_reader_free(r);
+    ok(fcntl(fd, F_GETFD) != -1, "the reader does not close its fd");
+    close(fd);
+    waitpid(pid, &status, 0);
+
+    got.n = 0;
+    pid = feed_pipe(&fd, gz.p, gz.n);
+    ok(ret_reader_open_fd(fd, "gzpipe", &r, &err) == RET_OK &&
+           ret_reader_is_gzip(r),
+       "gzip through a pipe is detected");
+    st = read_all(r, &got, &nl, &shape, &err);
+    ok(st == RET_EOF && got.n == s.n && memcmp(got.p, s.p, s.n) == 0,
+       "gzip data through a pipe");
+    ret_reader_free(r);
+    close(fd);
+    waitpid(pid, &status, 0);
+
+    /* "-" is standard input */
+    got.n = 0;
+    pid = feed_pipe(&fd, gz.p, gz.n);
+    saved = dup(STDIN_FILENO);
+    dup2(fd, STDIN_FILENO);
+    close(fd);
+    ok(ret_reader_open("-", &r, &err) == RET_OK, "open -");
+    st = read_all(r, &got, &nl, &shape, &err);
+    ok(st == RET_EOF && got.n == s.n && memcmp(got.p, s.p, s.n) == 0,
+       "\"-\" reads standard input");
+    ret_reader_free(r);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    waitpid(pid, &status, 0);
+    bytes_free(&s);
+    bytes_free(&gz);
+    bytes_free(&got);
+}
+
+static void
+test_open_errors(void)
+{
+    ret_reader *r = NULL;
+    ret_error err;
+    const char *missing = tpath("no-such-file.log");
+
+    memset(&err, 0, sizeof(err));
+    is_int(ret_reader_open(missing, &r, &err), RET_E_NOTFOUND,
+           "missing file: RET_E_NOTFOUND");
+    ok(r == NULL, "out not written on failure");
+    ok(strstr(err.message, missing) != NULL &&
+           strstr(err.message, strerror(ENOENT)) != NULL,
+       "message names the path and the errno text: %s", err.message);
+    is_int(ret_reader_open(tmpdir, &r, &err), RET_E_IO, "a directory: RET_E_IO");
+    ok(strstr(err.message, tmpdir) != NULL, "message names it: %s",
+       err.message);
+    is_int(ret_reader_open_mem(NULL, 1, "x", &r, &err), RET_E_INVAL,
+           "NULL data");
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+static void
+cleanup(void)
+{
+    char cmd[4200];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        diag("could not remove %s", tmpdir);
+}
+
+int
+main(void)
+{
+    const char *t = getenv("TMPDIR");
+
+    snprintf(tmpdir, sizeof(tmpdir), "%s/io-t.XXXXXX", t ? t : "/tmp");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_plain_mem();
+    test_boundaries();
+    test_gzip_files();
+    test_magic_not_name();
+    test_long_lines();
+    test_damaged_gzip();
+    test_pipes();
+    test_open_errors();
+    cleanup();
+    return done_testing();
+}
