@@ -155,13 +155,29 @@ write_file(const char *path, const void *p, size_t n)
     }
 }
 
+static int
+read_file(const char *path, struct bytes *out)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[65536];
+    size_t n;
+
+    out->n = 0;
+    if (f == NULL)
+        return -1;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        bytes_add(out, buf, n);
+    fclose(f);
+    return 0;
+}
+
 static const char *
 tpath(const char *name)
 {
-    static char path[3][4200];
+    static char path[8][4200];
     static int k;
 
-    k = (k + 1) % 3;
+    k = (k + 1) % 8;
     snprintf(path[k], sizeof(path[k]), "%s/%s", tmpdir, name);
     return path[k];
 }
@@ -724,6 +740,463 @@ test_open_errors(void)
            "NULL data");
 }
 
+/* ---- writer tests ---------------------------------------------------- */
+
+/* Writes b in pieces of varying size. */
+static int
+write_pieces(ret_writer *w, const struct bytes *b, ret_error *err)
+{
+    size_t off = 0, piece = 1;
+
+    while (off < b->n) {
+        size_t k = b->n - off < piece ? b->n - off : piece;
+
+        if (ret_writer_write(w, b->p + off, k, err) != RET_OK)
+            return 0;
+        off += k;
+        piece = piece * 7 + 3;
+        if (piece > 3000000)
+            piece = 1;
+    }
+    return 1;
+}
+
+/* Reads path back through a reader: its decoded bytes equal want. */
+static int
+file_reads_as(const char *path, const struct bytes *want, int want_gzip)
+{
+    return roundtrip_file(path, want->p, want->n, 256 * 1024, want_gzip);
+}
+
+static int
+gzip_tool_ok(const char *path)
+{
+    char cmd[4300];
+
+    if (system("gzip --version >/dev/null 2>&1") != 0)
+        return -1;
+    snprintf(cmd, sizeof(cmd), "gzip -t '%s'", path);
+    return system(cmd) == 0;
+}
+
+static void
+test_writer_plain_gzip(void)
+{
+    struct bytes s = {0}, got = {0}, dec = {0};
+    ret_writer *w = NULL;
+    ret_error err;
+    const char *p = tpath("w.log"), *pz = tpath("w.log.gz");
+    int t;
+
+    make_sample(&s, 21, 40000, 0); /* about 2.6 MB: several gzip blocks */
+    ok(ret_writer_open(p, 0, &w, &err) == RET_OK && write_pieces(w, &s, &err) &&
+           ret_writer_commit(w, &err) == RET_OK,
+       "plain writer");
+    ok(read_file(p, &got) == 0 && got.n == s.n &&
+           memcmp(got.p, s.p, s.n) == 0,
+       "plain output is byte-exact");
+
+    ok(ret_writer_open(pz, RET_WRITE_GZIP, &w, &err) == RET_OK &&
+           write_pieces(w, &s, &err) && ret_writer_commit(w, &err) == RET_OK,
+       "gzip writer");
+    read_file(pz, &got);
+    ok(got.n > 2 && got.p[0] == 0x1f && got.p[1] == 0x8b && got.n < s.n,
+       "gzip output is gzip and smaller (%zu of %zu bytes)", got.n, s.n);
+    gunzip_ref(got.p, got.n, &dec);
+    ok(dec.n == s.n && memcmp(dec.p, s.p, s.n) == 0,
+       "gzip output decompresses (zlib) to the same bytes");
+    ok(file_reads_as(pz, &s, 1), "and reads back through the reader");
+    t = gzip_tool_ok(pz);
+    if (t < 0)
+        ok(1, "# SKIP gzip not installed");
+    else
+        ok(t, "gzip -t accepts the output");
+
+    /* small output: compressed without the worker thread */
+    got.n = dec.n = 0;
+    ok(ret_writer_open(pz, RET_WRITE_GZIP, &w, &err) == RET_OK &&
+           ret_writer_write(w, "x\n", 2, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK && read_file(pz, &got) == 0,
+       "small gzip output");
+    gunzip_ref(got.p, got.n, &dec);
+    ok(dec.n == 2 && memcmp(dec.p, "x\n", 2) == 0 && gzip_tool_ok(pz) != 0,
+       "small gzip output decompresses");
+
+    /* empty gzip output is still a valid gzip file */
+    ok(ret_writer_open(pz, RET_WRITE_GZIP, &w, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK && read_file(pz, &got) == 0 &&
+           got.n >= 20 && gzip_tool_ok(pz) != 0,
+       "empty gzip output is a valid gzip file");
+    bytes_free(&s);
+    bytes_free(&got);
+    bytes_free(&dec);
+}
+
+static void
+test_writer_flush(void)
+{
+    ret_writer *w = NULL;
+    ret_error err;
+    struct bytes got = {0}, dec = {0}, want = {0};
+    const char *p = tpath("lb.log"), *pz = tpath("lb.log.gz");
+    int good = 1, i;
+    char line[64];
+
+    /* LINEBUF: each write is in the file at once */
+    ok(ret_writer_open(p, RET_WRITE_LINEBUF, &w, &err) == RET_OK,
+       "open line-buffered");
+    for (i = 0; i < 20; i++) {
+        int n = snprintf(line, sizeof(line), "line %d\n", i);
+
+        bytes_add(&want, line, (size_t)n);
+        good &= ret_writer_write(w, line, (size_t)n, &err) == RET_OK &&
+                read_file(p, &got) == 0 && got.n == want.n &&
+                memcmp(got.p, want.p, want.n) == 0;
+    }
+    ok(good, "line-buffered plain: every line is written at once");
+    ok(ret_writer_commit(w, &err) == RET_OK, "commit");
+
+    /* LINEBUF gzip: each line decodes from the file at once */
+    want.n = 0;
+    good = 1;
+    ok(ret_writer_open(pz, RET_WRITE_GZIP | RET_WRITE_LINEBUF, &w, &err) ==
+           RET_OK,
+       "open line-buffered gzip");
+    for (i = 0; i < 20; i++) {
+        int n = snprintf(line, sizeof(line), "gz line %d\n", i);
+
+        bytes_add(&want, line, (size_t)n);
+        good &= ret_writer_write(w, line, (size_t)n, &err) == RET_OK &&
+                read_file(pz, &got) == 0;
+        dec.n = 0;
+        gunzip_ref(got.p, got.n, &dec);
+        good &= dec.n == want.n && memcmp(dec.p, want.p, want.n) == 0;
+    }
+    ok(good, "line-buffered gzip: every line can be decoded at once");
+    ok(ret_writer_commit(w, &err) == RET_OK && gzip_tool_ok(pz) != 0,
+       "commit: a complete gzip file");
+
+    /* without LINEBUF, nothing is written before flush; all after it */
+    ok(ret_writer_open(p, 0, &w, &err) == RET_OK &&
+           ret_writer_write(w, "buffered\n", 9, &err) == RET_OK &&
+           read_file(p, &got) == 0 && got.n == 0,
+       "plain output is buffered");
+    ok(ret_writer_flush(w, &err) == RET_OK && read_file(p, &got) == 0 &&
+           got.n == 9,
+       "ret_writer_flush writes it");
+    ret_writer_free(w);
+    ok(ret_writer_open(pz, RET_WRITE_GZIP, &w, &err) == RET_OK &&
+           ret_writer_write(w, "buffered\n", 9, &err) == RET_OK &&
+           ret_writer_flush(w, &err) == RET_OK && read_file(pz, &got) == 0,
+       "gzip flush");
+    dec.n = 0;
+    gunzip_ref(got.p, got.n, &dec);
+    ok(dec.n == 9 && memcmp(dec.p, "buffered\n", 9) == 0,
+       "flushed gzip output decodes");
+    ret_writer_free(w);
+    bytes_free(&got);
+    bytes_free(&dec);
+    bytes_free(&want);
+}
+
+static void
+test_writer_append_fd(void)
+{
+    ret_writer *w = NULL;
+    ret_reader *r = NULL;
+    ret_error err;
+    struct bytes got = {0}, want = {0};
+    const char *p = tpath("ap.log"), *pz = tpath("ap.log.gz"),
+               *po = tpath("stdout.txt");
+    int fds[2], saved, fd, shape;
+    size_t nl;
+
+    write_file(p, "old\n", 4);
+    ok(ret_writer_open(p, RET_WRITE_APPEND, &w, &err) == RET_OK &&
+           ret_writer_write(w, "new\n", 4, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK && read_file(p, &got) == 0 &&
+           got.n == 8 && memcmp(got.p, "old\nnew\n", 8) == 0,
+       "APPEND keeps the old content");
+    ok(ret_writer_open(p, 0, &w, &err) == RET_OK &&
+           ret_writer_write(w, "x\n", 2, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK && read_file(p, &got) == 0 &&
+           got.n == 2,
+       "without APPEND the file is truncated");
+
+    bytes_add(&want, "member one\nmember two\n", 22);
+    ok(ret_writer_open(pz, RET_WRITE_GZIP, &w, &err) == RET_OK &&
+           ret_writer_write(w, "member one\n", 11, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK &&
+           ret_writer_open(pz, RET_WRITE_GZIP | RET_WRITE_APPEND, &w, &err) ==
+               RET_OK &&
+           ret_writer_write(w, "member two\n", 11, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK,
+       "gzip APPEND adds a member");
+    ok(file_reads_as(pz, &want, 1) && gzip_tool_ok(pz) != 0,
+       "the two-member file reads whole");
+
+    /* "-" is standard output */
+    fflush(stdout);
+    saved = dup(STDOUT_FILENO);
+    fd = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, STDOUT_FILENO);
+    close(fd);
+    if (ret_writer_open("-", RET_WRITE_GZIP, &w, &err) == RET_OK) {
+        ret_writer_write(w, "to stdout\n", 10, &err);
+        ret_writer_commit(w, &err);
+    }
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    want.n = 0;
+    bytes_add(&want, "to stdout\n", 10);
+    ok(file_reads_as(po, &want, 1), "\"-\" writes to standard output");
+    ok(fcntl(STDOUT_FILENO, F_GETFD) != -1, "standard output stays open");
+
+    /* an fd: a pipe read back by a reader */
+    if (pipe(fds) != 0)
+        abort();
+    ok(ret_writer_open_fd(fds[1], "pipe", 0, &w, &err) == RET_OK &&
+           ret_writer_write(w, "through a pipe\n", 15, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK,
+       "writer on a pipe");
+    ok(fcntl(fds[1], F_GETFD) != -1, "the writer does not close its fd");
+    close(fds[1]);
+    got.n = 0;
+    ok(ret_reader_open_fd(fds[0], "pipe", &r, &err) == RET_OK &&
+           read_all(r, &got, &nl, &shape, &err) == RET_EOF && got.n == 15 &&
+           memcmp(got.p, "through a pipe\n", 15) == 0,
+       "and the reader gets it");
+    ret_reader_free(r);
+    close(fds[0]);
+    ok(ret_writer_open_fd(1, "x", RET_WRITE_ATOMIC, &w, &err) == RET_E_INVAL,
+       "open_fd refuses ATOMIC");
+    bytes_free(&got);
+    bytes_free(&want);
+}
+
+/* Names in tmpdir that start with prefix. */
+static int
+count_prefixed(const char *prefix, char *found, size_t size)
+{
+    char cmd[4400];
+    FILE *f;
+    int n = 0;
+    char buf[4200];
+
+    snprintf(cmd, sizeof(cmd), "ls -a '%s'", tmpdir);
+    f = popen(cmd, "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(buf, sizeof(buf), f) != NULL) {
+        if (strncmp(buf, prefix, strlen(prefix)) == 0) {
+            buf[strcspn(buf, "\n")] = 0;
+            if (found != NULL)
+                snprintf(found, size, "%s", buf);
+            n++;
+        }
+    }
+    pclose(f);
+    return n;
+}
+
+static void
+test_writer_atomic(void)
+{
+    ret_writer *w = NULL;
+    ret_error err;
+    struct bytes got = {0}, big = {0};
+    const char *p = tpath("access.log");
+    char tmpname[4200] = "", tmppath[4300];
+    struct stat st, st2;
+    mode_t old_umask;
+    struct timespec ts[2] = {{1577880000, 0}, {1577880000, 0}};
+
+    write_file(p, "old content\n", 12);
+    stat(p, &st);
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC, &w, &err) == RET_OK &&
+           ret_writer_write(w, "new content\n", 12, &err) == RET_OK &&
+           ret_writer_flush(w, &err) == RET_OK,
+       "atomic writer, written and flushed");
+    ok(read_file(p, &got) == 0 && got.n == 12 &&
+           memcmp(got.p, "old content\n", 12) == 0,
+       "before commit the target is untouched");
+    is_int(count_prefixed(".access.log.ret-", tmpname, sizeof(tmpname)), 1,
+           "one temporary file beside it: %s", tmpname);
+    ok(strlen(tmpname) == strlen(".access.log.ret-XXXXXX"),
+       "temporary name .access.log.ret-XXXXXX");
+    is_int(count_prefixed("access.log", NULL, 0), 1,
+           "the temporary file does not match access.log*");
+    snprintf(tmppath, sizeof(tmppath), "%s/%s", tmpdir, tmpname);
+    ok(ret_writer_commit(w, &err) == RET_OK, "commit");
+    ok(read_file(p, &got) == 0 && got.n == 12 &&
+           memcmp(got.p, "new content\n", 12) == 0,
+       "after commit the target has the new content");
+    ok(access(tmppath, F_OK) != 0, "the temporary file is gone");
+    stat(p, &st2);
+    ok(st.st_ino != st2.st_ino, "the target was replaced (a new inode)");
+
+    /* free without commit leaves the old file */
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_GZIP, &w, &err) ==
+           RET_OK,
+       "atomic gzip writer");
+    make_sample(&big, 4, 30000, 1);
+    write_pieces(w, &big, &err);
+    ret_writer_free(w);
+    ok(read_file(p, &got) == 0 && got.n == 12 &&
+           memcmp(got.p, "new content\n", 12) == 0,
+       "free without commit: the old file is untouched");
+    is_int(count_prefixed(".access.log.ret-", NULL, 0), 0,
+           "free without commit: the temporary file is removed");
+
+    /* atomic gzip commit */
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_GZIP, &w, &err) ==
+               RET_OK &&
+           write_pieces(w, &big, &err) && ret_writer_commit(w, &err) == RET_OK,
+       "atomic gzip commit");
+    ok(file_reads_as(p, &big, 1), "atomic gzip output reads back");
+
+    /* modes: without KEEP_META 0644 less the umask */
+    old_umask = umask(027);
+    chmod(p, 0600);
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC, &w, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK && stat(p, &st) == 0,
+       "atomic replace without KEEP_META");
+    is_int(st.st_mode & 07777, 0640, "mode is 0644 less the umask");
+    unlink(p);
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_KEEP_META, &w, &err) ==
+               RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK && stat(p, &st) == 0,
+       "KEEP_META without an old file");
+    is_int(st.st_mode & 07777, 0640, "a new file: 0644 less the umask");
+    umask(old_umask);
+
+    /* KEEP_META keeps the mode (and the owner, as root) */
+    chmod(p, 0604);
+    if (geteuid() == 0 && chown(p, 1234, 5678) != 0)
+        diag("chown failed: %s", strerror(errno));
+    stat(p, &st);
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_KEEP_META, &w, &err) ==
+           RET_OK,
+       "open KEEP_META");
+    if (count_prefixed(".access.log.ret-", tmpname, sizeof(tmpname)) == 1) {
+        snprintf(tmppath, sizeof(tmppath), "%s/%s", tmpdir, tmpname);
+        stat(tmppath, &st2);
+    } else {
+        memset(&st2, 0, sizeof(st2));
+    }
+    is_int(st2.st_mode & 07777, 0604,
+           "the temporary file has the old mode from the start");
+    ok(ret_writer_write(w, "meta\n", 5, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK && stat(p, &st2) == 0,
+       "commit KEEP_META");
+    is_int(st2.st_mode & 07777, 0604, "KEEP_META keeps the mode");
+    ok(st2.st_uid == st.st_uid && st2.st_gid == st.st_gid,
+       "KEEP_META keeps the owner %lu:%lu", (unsigned long)st.st_uid,
+       (unsigned long)st.st_gid);
+    if (geteuid() == 0)
+        ok(st2.st_uid == 1234 && st2.st_gid == 5678,
+           "KEEP_META keeps another user's owner (as root)");
+
+    /* KEEP_MTIME */
+    utimensat(AT_FDCWD, p, ts, 0);
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_KEEP_MTIME, &w,
+                       &err) == RET_OK &&
+           ret_writer_write(w, "mtime\n", 6, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK && stat(p, &st) == 0,
+       "commit KEEP_MTIME");
+    is_int(st.st_mtim.tv_sec, 1577880000, "KEEP_MTIME keeps the old mtime");
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC, &w, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK && stat(p, &st) == 0 &&
+           st.st_mtim.tv_sec > 1577880000 + 86400,
+       "without KEEP_MTIME the mtime is new");
+
+    /* a new file */
+    ok(ret_writer_open(tpath("fresh.log"), RET_WRITE_ATOMIC, &w, &err) ==
+               RET_OK &&
+           ret_writer_write(w, "fresh\n", 6, &err) == RET_OK &&
+           ret_writer_commit(w, &err) == RET_OK &&
+           read_file(tpath("fresh.log"), &got) == 0 && got.n == 6,
+       "atomic writer creates a new file");
+    bytes_free(&got);
+    bytes_free(&big);
+}
+
+static void
+test_writer_errors(void)
+{
+    ret_writer *w = NULL;
+    ret_error err;
+    const char *p = tpath("target.log"), *l = tpath("link.log"),
+               *h = tpath("hard.log"), *bad = tpath("no/such/dir/x.log");
+    ret_status st;
+    int i;
+
+    write_file(p, "target\n", 7);
+    if (symlink(p, l) != 0 || link(p, h) != 0)
+        diag("link: %s", strerror(errno));
+    memset(&err, 0, sizeof(err));
+    is_int(ret_writer_open(l, RET_WRITE_ATOMIC, &w, &err), RET_E_UNSAFE,
+           "atomic replace of a symlink is refused");
+    ok(strstr(err.message, l) != NULL, "message: %s", err.message);
+    is_int(ret_writer_open(h, RET_WRITE_ATOMIC, &w, &err), RET_E_UNSAFE,
+           "atomic replace of a hard-linked file is refused");
+    ok(strstr(err.message, "hard link") != NULL, "message: %s", err.message);
+    unlink(h);
+    unlink(l);
+
+    is_int(ret_writer_open(bad, RET_WRITE_ATOMIC, &w, &err), RET_E_NOTFOUND,
+           "atomic writer in a missing directory");
+    ok(strstr(err.message, "no/such/dir") != NULL &&
+           strstr(err.message, strerror(ENOENT)) != NULL,
+       "message names the path and errno text: %s", err.message);
+    ok(w == NULL, "out not written on failure");
+    is_int(ret_writer_open(bad, 0, &w, &err), RET_E_NOTFOUND,
+           "plain writer in a missing directory");
+    is_int(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_APPEND, &w, &err),
+           RET_E_INVAL, "ATOMIC with APPEND is refused");
+    is_int(ret_writer_open("-", RET_WRITE_ATOMIC, &w, &err), RET_E_INVAL,
+           "ATOMIC on standard output is refused");
+    is_int(ret_writer_open(p, RET_WRITE_KEEP_MTIME, &w, &err), RET_E_INVAL,
+           "KEEP_MTIME without ATOMIC is refused");
+    is_int(ret_writer_open(p, 0x1000, &w, &err), RET_E_INVAL,
+           "unknown flags are refused");
+
+    /* a full disk */
+    if (access("/dev/full", W_OK) == 0) {
+        ok(ret_writer_open("/dev/full", 0, &w, &err) == RET_OK,
+           "open /dev/full");
+        st = RET_OK;
+        for (i = 0; i < 100 && st == RET_OK; i++)
+            st = ret_writer_write(w, "0123456789abcdef0123456789abcdef\n", 33,
+                                  &err);
+        if (st == RET_OK)
+            st = ret_writer_commit(w, &err);
+        else
+            ret_writer_free(w);
+        is_int(st, RET_E_IO, "writing to a full disk fails with RET_E_IO");
+        ok(strstr(err.message, "/dev/full") != NULL &&
+               strstr(err.message, strerror(ENOSPC)) != NULL,
+           "message: %s", err.message);
+        ok(ret_writer_open("/dev/full", RET_WRITE_GZIP, &w, &err) == RET_OK,
+           "gzip to /dev/full");
+        st = ret_writer_write(w, "x\n", 2, &err);
+        if (st == RET_OK)
+            st = ret_writer_commit(w, &err);
+        else
+            ret_writer_free(w);
+        is_int(st, RET_E_IO, "gzip commit to a full disk fails");
+        ok(ret_writer_open("/dev/full", 0, &w, &err) == RET_OK &&
+               ret_writer_write(w, "x\n", 2, &err) == RET_OK &&
+               ret_writer_flush(w, &err) == RET_E_IO &&
+               ret_writer_write(w, "y\n", 2, &err) == RET_E_IO,
+           "a failed writer stays failed");
+        ret_writer_free(w);
+    } else {
+        ok(1, "# SKIP no /dev/full");
+    }
+    ret_writer_free(NULL);
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static void
@@ -754,6 +1227,11 @@ main(void)
     test_damaged_gzip();
     test_pipes();
     test_open_errors();
+    test_writer_plain_gzip();
+    test_writer_flush();
+    test_writer_append_fd();
+    test_writer_atomic();
+    test_writer_errors();
     cleanup();
     return done_testing();
 }
