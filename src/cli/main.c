@@ -11,7 +11,14 @@
 
 /* The dispatch table. A command is listed here once it is built. */
 static const struct cli_command commands[] = {
+    {"anonymize", cmd_anonymize, "mask client addresses in logs and streams"},
+    {"audit", cmd_audit, "report data kept longer than the policy allows"},
+    {"formats", cmd_formats, "list the log format presets"},
     {"help", cmd_help, "show help for a command"},
+    {"parse", cmd_parse, "show how log lines parse: records or a summary"},
+    {"policy", cmd_policy, "check, explain and try out the policy"},
+    {"prune", cmd_prune, "delete and anonymize what the policy says is due"},
+    {"run", cmd_run, "the daily job: statistics, anonymize, prune, audit"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

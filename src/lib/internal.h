@@ -68,6 +68,49 @@ struct ret_record {
     bool addr_overflow;         /* more address tokens than addr[] holds */
 };
 
+/* ---- log timestamps (logtime.c), owned by the format capability ----
+ * No strptime/mktime/TZ; *utc is UTC seconds, *offset the written UTC
+ * offset in seconds east. All return false when the text does not match
+ * exactly. */
+
+/* Pieces of a time gathered from one or several fields. */
+struct ret__time_parts {
+    int64_t days;   /* with has_date */
+    int32_t sod;    /* seconds of the day, with has_sod */
+    int32_t offset; /* with has_offset */
+    int64_t epoch;  /* with has_epoch: overrides the rest */
+    bool has_date, has_sod, has_offset, has_epoch;
+};
+
+/* "10/Oct/2000:13:55:36 -0700", fraction and offset optional. */
+RET_HIDDEN bool ret__time_clf(const char *s, size_t n, int64_t *utc,
+                              int32_t *offset);
+/* "2000-10-10T13:55:36.123+02:00", 'T' or ' ', offset optional (UTC). */
+RET_HIDDEN bool ret__time_iso(const char *s, size_t n, int64_t *utc,
+                              int32_t *offset);
+/* Epoch number with optional fraction; scale is the number of units a
+ * second (1, 1000, 1000000, 1000000000), 0 to guess by magnitude
+ * (<= 11 digits s, <= 14 ms, <= 17 us, else ns). */
+RET_HIDDEN bool ret__time_epoch(const char *s, size_t n, int scale,
+                                int64_t *utc);
+/* Any of the three above. */
+RET_HIDDEN bool ret__time_any(const char *s, size_t n, int64_t *utc,
+                              int32_t *offset);
+/* W3C "2026-12-01" (days since the epoch) and "10:00:00[.fff]". */
+RET_HIDDEN bool ret__time_date(const char *s, size_t n, int64_t *days);
+RET_HIDDEN bool ret__time_of_day(const char *s, size_t n, int32_t *secs);
+RET_HIDDEN bool ret__time_date_ok(int64_t y, unsigned m, unsigned d);
+/* strftime subset (%a %A %b %B %h %d %e %m %y %Y %H %k %I %l %p %M %S %T
+ * %R %D %F %z %Z %s %j %n %t %%) matched against s into tp. */
+RET_HIDDEN bool ret__time_strf(const char *fmt, size_t flen, const char *s,
+                               size_t n, struct ret__time_parts *tp);
+/* false and *bad = the conversion letter when fmt uses one not above. */
+RET_HIDDEN bool ret__time_strf_valid(const char *fmt, size_t flen,
+                                     char *bad);
+RET_HIDDEN void ret__time_parts_init(struct ret__time_parts *tp);
+RET_HIDDEN bool ret__time_combine(const struct ret__time_parts *tp,
+                                  int64_t *utc, int32_t *offset);
+
 /* ---- readers and writers (reader.c, writer.c) ---- */
 
 /* ret_reader_open_fd() and ret_reader_open_mem() with a chosen buffer
@@ -156,5 +199,200 @@ RET_HIDDEN int64_t ret__span_add(int64_t t, ret__span s);
 RET_HIDDEN int64_t ret__end_of_year(int64_t t, int32_t years);
 /* Saturating int64 addition. */
 RET_HIDDEN int64_t ret__sat_add(int64_t a, int64_t b);
+
+/* ---- pruning (prune.c, audit.c, safefile.c), owned by prune ---- */
+
+struct stat;
+
+/* Opens the directory holding path, walking every component with
+ * O_NOFOLLOW; *base points at the last component inside path. */
+RET_HIDDEN ret_status ret__safe_open_dir(const char *path, int *dirfd,
+                                         const char **base, ret_error *err);
+/* Run as root: refuses a directory writable by others or by a group
+ * other than root. */
+RET_HIDDEN ret_status ret__safe_check_dir(int dirfd, const char *path,
+                                          ret_error *err);
+/* Opens base in dirfd read-only: a regular file with one link, never a
+ * symbolic link, FIFO or device. */
+RET_HIDDEN ret_status ret__safe_open_file(int dirfd, const char *base,
+                                          const char *path, int *fd,
+                                          struct stat *st, ret_error *err);
+/* Creates ".BASE.retention-XXXXXX" (mode 0600, O_EXCL) in dirfd. */
+RET_HIDDEN ret_status ret__safe_tempfile(int dirfd, const char *base,
+                                         const char *path, char *name,
+                                         size_t size, int *fd,
+                                         ret_error *err);
+/* mkdir path 0750 unless it is a directory already (no symlink). */
+RET_HIDDEN ret_status ret__safe_mkdir(const char *path, ret_error *err);
+
+/* Appends the JSON line of one action to the open audit log fd. */
+RET_HIDDEN ret_status ret__audit_write(int fd, const ret_category *c,
+                                       const ret_prune_report *r,
+                                       int64_t now,
+                                       const char *policy_hash,
+                                       ret_error *err);
+/* Opens (creates, mode 0640) STATE/audit.log for appending. */
+RET_HIDDEN ret_status ret__audit_open(const char *state_dir, int *fd,
+                                      ret_error *err);
+/* JSON string (quotes included) of n bytes into buf; returns the length
+ * it needs (like snprintf). */
+RET_HIDDEN size_t ret__json_string(char *buf, size_t size, const char *s);
+/* ret_audit_category (files false) or ret_audit_files (prune.c). */
+RET_HIDDEN ret_status ret__audit_run(ret_pruner *pr, const ret_category *c,
+                                     const char *format,
+                                     const char *const *paths, size_t n,
+                                     bool files, ret_error *err);
+
+/* ---- statistics (stats.c, hll.c, ua.c, geoip.c, redact.c, report.c) ---- */
+
+/* A fast non-cryptographic 64-bit hash (tables, content identity). */
+RET_HIDDEN uint64_t ret__hash(const void *data, size_t n, uint64_t seed);
+
+/* HyperLogLog with 2^14 one-byte registers (standard error ~0.81 %). */
+#define RET__HLL_P 14
+#define RET__HLL_M (1u << RET__HLL_P)
+typedef struct ret__hll {
+    uint8_t reg[RET__HLL_M];
+} ret__hll;
+RET_HIDDEN void ret__hll_init(ret__hll *h);
+RET_HIDDEN void ret__hll_add(ret__hll *h, uint64_t hash);
+RET_HIDDEN void ret__hll_merge(ret__hll *dst, const ret__hll *src);
+/* Loads stored registers; false when the blob is not a valid sketch. */
+RET_HIDDEN bool ret__hll_load(ret__hll *h, const void *blob, size_t len);
+RET_HIDDEN double ret__hll_estimate(const ret__hll *h);
+RET_HIDDEN uint64_t ret__hll_count(const ret__hll *h);
+
+/* User agents (ua.c). Strings are interned in the ret__ua handle. */
+typedef struct ret__ua ret__ua;
+typedef struct ret__ua_info {
+    const char *browser; /* NULL for crawlers */
+    const char *os;
+    const char *device;  /* desktop, mobile, tablet, bot, other */
+    const char *crawler; /* NULL for people */
+} ret__ua_info;
+/* regexes: a uap-core regexes.yaml, or NULL/"" for our own rules only.
+ * A missing rule file is not an error here (see ret__ua_check). */
+RET_HIDDEN ret_status ret__ua_new(const char *regexes, ret__ua **out,
+                                  ret_error *err);
+/* Loads the rule file now, reporting errors. */
+RET_HIDDEN ret_status ret__ua_check(ret__ua *u, ret_error *err);
+RET_HIDDEN void ret__ua_free(ret__ua *u);
+/* The result id of an agent (cached), UINT32_MAX when out of memory. */
+RET_HIDDEN uint32_t ret__ua_lookup(ret__ua *u, const char *ua, size_t len);
+RET_HIDDEN const ret__ua_info *ret__ua_info_of(const ret__ua *u, uint32_t id);
+/* The uap-core family alone: kind 0 user agent, 1 OS, 2 device; writes
+ * "Other" when no rule matches and returns whether one did. */
+RET_HIDDEN int ret__ua_uap(ret__ua *u, int kind, const char *ua, size_t len,
+                           char *buf, size_t size);
+/* Calls cb with the scalar pairs of every mapping in the top-level
+ * sequences of a YAML file; a non-zero return stops with RET_E_NOMEM. */
+typedef int (*ret__yaml_cb)(void *ctx, const char *section,
+                            const char *const *keys, const char *const *vals,
+                            size_t n);
+RET_HIDDEN ret_status ret__yaml_each(const char *path, ret__yaml_cb cb,
+                                     void *ctx, ret_error *err);
+
+/* Redaction of paths and referrers (redact.c). */
+typedef struct ret__redact ret__redact;
+RET_HIDDEN ret_status ret__redact_new(ret__redact **out, ret_error *err);
+/* Adds a rule: matches of pattern become placeholder. */
+RET_HIDDEN ret_status ret__redact_add(ret__redact *r, const char *pattern,
+                                      const char *placeholder, ret_error *err);
+/* Redacts s; returns s itself when nothing matched, else a buffer owned
+ * by r valid until the next call. */
+RET_HIDDEN const char *ret__redact_apply(ret__redact *r, const char *s,
+                                         size_t n, size_t *outlen);
+RET_HIDDEN void ret__redact_free(ret__redact *r);
+
+/* GeoIP (geoip.c). */
+typedef struct ret__geoip ret__geoip;
+RET_HIDDEN ret_status ret__geoip_open(const char *path, ret__geoip **out,
+                                      ret_error *err);
+/* Country ISO code and "AS123 Org" of an address, written into the
+ * buffers ("" when unknown). */
+RET_HIDDEN void ret__geoip_lookup(ret__geoip *g, const ret_ip *ip,
+                                  char country[8], char *asn, size_t asnsize);
+RET_HIDDEN void ret__geoip_close(ret__geoip *g);
+
+/* ---- SQLite tables and the record store (table.c, store.c), owned by
+ * the store capability ---- */
+
+struct sqlite3;
+struct sqlite3_value;
+
+/* A table to work on and how its columns map. */
+struct ret__tabspec {
+    const ret_category *cat;
+    const char *path;                /* the database, for messages */
+    const char *table;
+    const char *col[RET_COL__COUNT]; /* column names, or NULL */
+    const char *filter;              /* extra SQL condition on alias rt */
+    const char *filter_arg;          /* bound to :filter in it */
+    const char *held_expr;           /* 0/1 SQL expression on rt; overrides
+                                        col[RET_COL_HOLD] */
+};
+enum { RET__TAB_PRUNE, RET__TAB_AUDIT, RET__TAB_ERASE };
+
+/* Opens a database (busy timeout 5 s, secure_delete on). */
+RET_HIDDEN ret_status ret__db_open(const char *path, int readonly,
+                                   int create, struct sqlite3 **out,
+                                   ret_error *err);
+/* Status and message of the connection's last error. */
+RET_HIDDEN ret_status ret__db_fail(ret_error *err, struct sqlite3 *db,
+                                   const char *path, const char *what);
+/* Prunes, audits or erases (subject) one table; adds to *res. */
+RET_HIDDEN ret_status ret__table_run(struct sqlite3 *db,
+                                     const struct ret__tabspec *spec,
+                                     int mode, int64_t now,
+                                     const char *subject, unsigned flags,
+                                     ret_table_result *res, ret_error *err);
+/* After deleting: incremental vacuum stepped to the end, WAL truncated. */
+RET_HIDDEN ret_status ret__db_scrub(struct sqlite3 *db, const char *path,
+                                    ret_table_result *res, ret_error *err);
+RET_HIDDEN void ret__table_result_add(ret_table_result *sum,
+                                      const ret_table_result *r);
+/* A time from a column value: INTEGER/REAL Unix seconds or ISO 8601
+ * text. Returns 0 on success. */
+RET_HIDDEN int ret__sql_time(struct sqlite3_value *v, int64_t *out);
+/* Masks a textual address to the kept prefix bits (RET_ANON_ZERO: all
+ * zero; HASH is truncated too). Messages never quote the address. */
+RET_HIDDEN ret_status ret__mask_ip_text(const char *text, size_t len,
+                                        ret_anon_method method, int v4bits,
+                                        int v6bits, char *out, size_t size,
+                                        ret_error *err);
+
+/* ---- IP addresses and anonymization (ip.c, siphash.c, anonymize.c,
+ * keyfile.c) ---- */
+
+/* Where the address itself sits in a token (no brackets, port or zone)
+ * and whether an IPv6 address was written with a dotted IPv4 tail. */
+typedef struct ret__iptok {
+    size_t off;
+    size_t len;
+    bool dotted;
+} ret__iptok;
+
+/* Exactly an address, no brackets, port or zone. */
+RET_HIDDEN bool ret__ip_parse_exact(const char *p, size_t n, ret_ip *ip,
+                                    bool *dotted);
+/* A whole token: address, [v6], [v6]:port, [v4]:port, v4:port, v6%zone. */
+RET_HIDDEN bool ret__ip_parse_token(const char *p, size_t n, ret_ip *ip,
+                                    ret__iptok *tok);
+/* Finds the next address-looking token in p[*pos..n) (dotted quads with
+ * leading zeros, IPv6 in any case or notation); *pos moves past it. */
+RET_HIDDEN bool ret__ip_scan(const char *p, size_t n, size_t *pos, ret_ip *ip,
+                             ret__iptok *tok);
+/* 1: IPv4-mapped ::ffff:0:0/96; 2: NAT64 64:ff9b::/96; 0: neither. */
+RET_HIDDEN int ret__ip_embedded_v4(const ret_ip *ip);
+/* RFC 5952 text (dotted: IPv4 tail); buf >= 46 bytes; not terminated. */
+RET_HIDDEN size_t ret__ip_format(const ret_ip *ip, bool dotted, char *buf);
+/* SipHash-2-4 of data under a 16-byte key. */
+RET_HIDDEN uint64_t ret__siphash24(const unsigned char key[16],
+                                   const void *data, size_t len);
+/* Applies the anonymizer's method, prefix and increment to ip. */
+RET_HIDDEN void ret__anonymize_ip(const ret_anonymizer *a, ret_ip *ip);
+/* Fills buf from getrandom() (or /dev/urandom). */
+RET_HIDDEN ret_status ret__random_bytes(void *buf, size_t len,
+                                        ret_error *err);
 
 #endif /* RET_INTERNAL_H */
