@@ -1,0 +1,1584 @@
+/*
+ * format.c - log formats compiled into field scanners, the record parser
+ * and the record accessors.
+ *
+ * An Apache LogFormat or nginx log_format string is compiled once into a
+ * list of literals and fields. Parsing a line walks that list: a field
+ * ends where the next literal starts (memchr), a quoted field at its
+ * closing quote (backslash escapes skipped). Values are slices of the
+ * line: nothing is copied or allocated per line.
+ */
+#include "format-int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- presets ------------------------------------------------------ */
+
+static const struct preset {
+    const char *name;
+    const char *def;
+} presets[] = {
+    {"auto", "detected per input from its first lines"},
+    {"common", "%h %l %u %t \"%r\" %>s %b"},
+    {"combined", "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" "
+                 "\"%{User-Agent}i\""},
+    {"vhost_combined", "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" "
+                       "\"%{User-Agent}i\""},
+    {"nginx", "nginx:$remote_addr - $remote_user [$time_local] \"$request\" "
+              "$status $body_bytes_sent \"$http_referer\" "
+              "\"$http_user_agent\""},
+    {"nginx_main",
+     "nginx:$remote_addr - $remote_user [$time_local] \"$request\" "
+     "$status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" "
+     "\"$http_x_forwarded_for\""},
+    {"json", "one JSON object a line (nginx, Caddy, Traefik key names)"},
+    {"w3c", "W3C extended (IIS), driven by #Fields: headers"},
+    {"haproxy", "HAProxy HTTP log (syslog prefix, client:port [date] ... "
+                "\"request\")"},
+};
+#define NPRESETS (sizeof(presets) / sizeof(presets[0]))
+
+/* Candidates of "auto", most specific first (ties go to the first). */
+static const char *const auto_order[] = {
+    "w3c",  "json", "haproxy", "vhost_combined", "nginx_main",
+    "combined", "nginx", "common",
+};
+#define NAUTO (sizeof(auto_order) / sizeof(auto_order[0]))
+/* Lines looked at before the choice is final. */
+#define AUTO_LINES 20
+
+const char *
+ret_format_preset(size_t i, const char **definition)
+{
+    if (i >= NPRESETS)
+        return NULL;
+    if (definition)
+        *definition = presets[i].def;
+    return presets[i].name;
+}
+
+/* ---- the compiler -------------------------------------------------- */
+
+struct builder {
+    ret_format *f;
+    size_t cap;
+    size_t buflen;
+    size_t bufcap;
+};
+
+static ret_status
+add_item(struct builder *b, const struct ret__item *it, ret_error *err)
+{
+    if (b->f->nitems == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 16;
+        struct ret__item *n = realloc(b->f->items, nc * sizeof(*n));
+
+        if (n == NULL)
+            return ret__fail(err, RET_E_NOMEM, "out of memory");
+        b->f->items = n;
+        b->cap = nc;
+    }
+    b->f->items[b->f->nitems++] = *it;
+    return RET_OK;
+}
+
+/* Literal bytes are stored in f->buf, sized for the whole spec up front,
+ * so that item pointers stay valid. */
+static const char *
+store_bytes(struct builder *b, const char *s, size_t n)
+{
+    char *p = b->f->buf + b->buflen;
+
+    memcpy(p, s, n);
+    b->buflen += n;
+    b->f->buf[b->buflen++] = '\0';
+    return p;
+}
+
+static ret_status
+add_lit(struct builder *b, const char *s, size_t n, ret_error *err)
+{
+    struct ret__item it = {0};
+    ret_format *f = b->f;
+
+    if (n == 0)
+        return RET_OK;
+    if (f->nitems > 0 && f->items[f->nitems - 1].lit) {
+        /* merge: the previous literal is last in buf */
+        struct ret__item *prev = &f->items[f->nitems - 1];
+
+        b->buflen--; /* over its NUL */
+        memcpy(f->buf + b->buflen, s, n);
+        b->buflen += n;
+        f->buf[b->buflen++] = '\0';
+        prev->n += n;
+        return RET_OK;
+    }
+    it.lit = true;
+    it.s = store_bytes(b, s, n);
+    it.n = n;
+    return add_item(b, &it, err);
+}
+
+static ret_status
+add_field(struct builder *b, enum ret__fk kind, int scale, const char *arg,
+          size_t argn, size_t column, ret_error *err)
+{
+    struct ret__item it = {0};
+    ret_format *f = b->f;
+
+    if (f->nitems > 0 && !f->items[f->nitems - 1].lit)
+        return ret__fail(err, RET_E_FORMAT,
+                         "format: column %zu: two fields without a "
+                         "separator between them",
+                         column);
+    it.kind = kind;
+    it.scale = scale;
+    if (arg) {
+        it.s = store_bytes(b, arg, argn);
+        it.n = argn;
+    }
+    if (kind == FK_TIME_STRF)
+        f->has_strf = true;
+    return add_item(b, &it, err);
+}
+
+static bool
+name_eq(const char *a, size_t n, const char *b)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        char c = a[i], d = b[i];
+
+        if (d == '\0')
+            return false;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c == '-')
+            c = '_';
+        if (c != d)
+            return false;
+    }
+    return b[n] == '\0';
+}
+
+enum ret__fk
+ret__header_kind(const char *name, size_t n)
+{
+    static const struct {
+        const char *name;
+        enum ret__fk kind;
+    } h[] = {
+        {"referer", FK_REFERER},     {"referrer", FK_REFERER},
+        {"user_agent", FK_UA},       {"x_forwarded_for", FK_XFF},
+        {"x_real_ip", FK_XFF},       {"x_client_ip", FK_XFF},
+        {"true_client_ip", FK_XFF},  {"cf_connecting_ip", FK_XFF},
+        {"x_cluster_client_ip", FK_XFF}, {"forwarded", FK_FORWARDED},
+        {"dnt", FK_DNT},             {"sec_gpc", FK_GPC},
+        {"cookie", FK_COOKIE},       {"host", FK_VHOST},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+        if (name_eq(name, n, h[i].name))
+            return h[i].kind;
+    return FK_IGNORE;
+}
+
+/* Apache %{...}t argument. */
+static ret_status
+apache_time(struct builder *b, const char *arg, size_t n, size_t column,
+            ret_error *err)
+{
+    char bad;
+
+    if (n >= 6 && memcmp(arg, "begin:", 6) == 0) {
+        arg += 6;
+        n -= 6;
+    } else if (n >= 4 && memcmp(arg, "end:", 4) == 0) {
+        arg += 4;
+        n -= 4;
+    }
+    if (n == 3 && memcmp(arg, "sec", 3) == 0)
+        return add_field(b, FK_TIME_EPOCH, 1, NULL, 0, column, err);
+    if (n == 4 && memcmp(arg, "msec", 4) == 0)
+        return add_field(b, FK_TIME_EPOCH, 1000, NULL, 0, column, err);
+    if (n == 4 && memcmp(arg, "usec", 4) == 0)
+        return add_field(b, FK_TIME_EPOCH, 1000000, NULL, 0, column, err);
+    if ((n == 9 && memcmp(arg, "msec_frac", 9) == 0) ||
+        (n == 9 && memcmp(arg, "usec_frac", 9) == 0))
+        return add_field(b, FK_IGNORE, 0, NULL, 0, column, err);
+    if (n == 0) /* %t: "[10/Oct/2000:13:55:36 -0700]", brackets included */
+        return add_field(b, FK_TIME_CLF, 1, NULL, 0, column, err);
+    if (!ret__time_strf_valid(arg, n, &bad))
+        return ret__fail(err, RET_E_FORMAT,
+                         "format: column %zu: unsupported time conversion "
+                         "'%%%c' in %%{...}t",
+                         column, bad ? bad : '?');
+    return add_field(b, FK_TIME_STRF, 0, arg, n, column, err);
+}
+
+static ret_status
+compile_apache(struct builder *b, const char *s, size_t n, ret_error *err)
+{
+    const char *p = s, *e = s + n, *lit = s;
+    ret_status st;
+
+    while (p < e) {
+        const char *start, *arg = NULL;
+        size_t argn = 0, column;
+        enum ret__fk kind;
+        int scale = 0;
+        char c;
+
+        if (*p == '\\' && p + 1 < e) {
+            /* "\t" "\n" and "\"" as written in httpd.conf */
+            char ch = p[1] == 't' ? '\t' : p[1] == 'n' ? '\n' : p[1];
+
+            if ((st = add_lit(b, lit, (size_t)(p - lit), err)) != RET_OK ||
+                (st = add_lit(b, &ch, 1, err)) != RET_OK)
+                return st;
+            p += 2;
+            lit = p;
+            continue;
+        }
+        if (*p != '%') {
+            p++;
+            continue;
+        }
+        if ((st = add_lit(b, lit, (size_t)(p - lit), err)) != RET_OK)
+            return st;
+        start = p;
+        column = (size_t)(p - s) + 1;
+        p++;
+        /* modifiers: status conditions and < > */
+        while (p < e && (*p == '!' || *p == ',' || *p == '<' || *p == '>' ||
+                         (*p >= '0' && *p <= '9')))
+            p++;
+        if (p < e && *p == '{') {
+            const char *q = memchr(p, '}', (size_t)(e - p));
+
+            if (q == NULL)
+                return ret__fail(err, RET_E_FORMAT,
+                                 "format: column %zu: unterminated '%%{'",
+                                 column);
+            arg = p + 1;
+            argn = (size_t)(q - arg);
+            p = q + 1;
+        }
+        if (p >= e)
+            return ret__fail(err, RET_E_FORMAT,
+                             "format: column %zu: '%.*s' lacks a directive "
+                             "letter",
+                             column, (int)(e - start), start);
+        c = *p++;
+        switch (c) {
+        case '%':
+            if ((st = add_lit(b, "%", 1, err)) != RET_OK)
+                return st;
+            lit = p;
+            continue;
+        case 'h':
+            kind = FK_CLIENT;
+            break;
+        case 'a':
+            kind = FK_CLIENT;
+            break;
+        case 'A':
+            kind = FK_ADDR;
+            break;
+        case 'u':
+            kind = FK_USER;
+            break;
+        case 't':
+            if ((st = apache_time(b, arg, argn, column, err)) != RET_OK)
+                return st;
+            lit = p;
+            continue;
+        case 'r':
+            kind = FK_REQUEST;
+            break;
+        case 'm':
+            kind = FK_METHOD;
+            break;
+        case 'U':
+            kind = FK_PATH;
+            break;
+        case 'q':
+            kind = FK_QUERY_Q;
+            break;
+        case 'H':
+            kind = FK_PROTOCOL;
+            break;
+        case 's':
+            kind = FK_STATUS;
+            break;
+        case 'b':
+        case 'B':
+            kind = FK_BYTES;
+            break;
+        case 'O':
+            kind = FK_BYTES_ALL;
+            break;
+        case 'D':
+            kind = FK_DUR_US;
+            break;
+        case 'T':
+            kind = FK_DUR_S;
+            if (arg && argn == 2 && memcmp(arg, "ms", 2) == 0)
+                kind = FK_DUR_MS;
+            else if (arg && argn == 2 && memcmp(arg, "us", 2) == 0)
+                kind = FK_DUR_US;
+            break;
+        case 'v':
+        case 'V':
+            kind = FK_VHOST;
+            break;
+        case 'p':
+            kind = FK_PORT;
+            break;
+        case 'i':
+            if (arg == NULL)
+                return ret__fail(err, RET_E_FORMAT,
+                                 "format: column %zu: %%i needs a header "
+                                 "name: %%{User-Agent}i",
+                                 column);
+            kind = ret__header_kind(arg, argn);
+            break;
+        case 'o':
+        case 'e':
+        case 'n':
+        case 'x':
+        case 'C':
+        case '^':
+            if (arg == NULL && c != 'x')
+                return ret__fail(err, RET_E_FORMAT,
+                                 "format: column %zu: %%%c needs a name: "
+                                 "%%{NAME}%c",
+                                 column, c, c);
+            if (c == '^') { /* %{name}^ti / ^to */
+                if (p + 1 < e)
+                    p += 2;
+                else
+                    return ret__fail(err, RET_E_FORMAT,
+                                     "format: column %zu: incomplete %%^",
+                                     column);
+            }
+            kind = FK_IGNORE;
+            break;
+        case 'l':
+        case 'I':
+        case 'S':
+        case 'P':
+        case 'k':
+        case 'L':
+        case 'R':
+        case 'X':
+        case 'f':
+        case 'c':
+            kind = FK_IGNORE;
+            break;
+        default:
+            return ret__fail(err, RET_E_FORMAT,
+                             "format: column %zu: unknown directive '%%%c'",
+                             column, c);
+        }
+        if ((st = add_field(b, kind, scale, NULL, 0, column, err)) != RET_OK)
+            return st;
+        lit = p;
+    }
+    return add_lit(b, lit, (size_t)(p - lit), err);
+}
+
+static enum ret__fk
+nginx_kind(const char *v, size_t n, int *scale)
+{
+    static const struct {
+        const char *name;
+        enum ret__fk kind;
+    } t[] = {
+        {"remote_addr", FK_CLIENT},
+        {"realip_remote_addr", FK_ADDR},
+        {"remote_user", FK_USER},
+        {"time_local", FK_TIME_CLF},
+        {"time_iso8601", FK_TIME_ISO},
+        {"msec", FK_TIME_EPOCH},
+        {"request", FK_REQUEST},
+        {"status", FK_STATUS},
+        {"body_bytes_sent", FK_BYTES},
+        {"bytes_sent", FK_BYTES_ALL},
+        {"host", FK_VHOST},
+        {"http_host", FK_VHOST},
+        {"server_name", FK_VHOST},
+        {"request_time", FK_DUR_S},
+        {"request_method", FK_METHOD},
+        {"request_uri", FK_URI},
+        {"uri", FK_PATH},
+        {"document_uri", FK_PATH},
+        {"args", FK_QUERY},
+        {"query_string", FK_QUERY},
+        {"server_protocol", FK_PROTOCOL},
+        {"upstream_addr", FK_ADDR},
+        {"server_addr", FK_ADDR},
+        {"proxy_add_x_forwarded_for", FK_XFF},
+        {"remote_port", FK_PORT},
+        {"server_port", FK_PORT},
+    };
+    size_t i;
+
+    *scale = 0;
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (strlen(t[i].name) == n && memcmp(t[i].name, v, n) == 0) {
+            if (t[i].kind == FK_TIME_EPOCH)
+                *scale = 1;
+            return t[i].kind;
+        }
+    if (n > 5 && memcmp(v, "http_", 5) == 0)
+        return ret__header_kind(v + 5, n - 5);
+    return FK_IGNORE;
+}
+
+static bool
+nginx_var_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_';
+}
+
+static ret_status
+compile_nginx(struct builder *b, const char *s, size_t n, ret_error *err)
+{
+    const char *p = s, *e = s + n, *lit = s;
+    ret_status st;
+
+    while (p < e) {
+        const char *v;
+        size_t vn, column;
+        enum ret__fk kind;
+        int scale;
+
+        if (*p != '$') {
+            p++;
+            continue;
+        }
+        if ((st = add_lit(b, lit, (size_t)(p - lit), err)) != RET_OK)
+            return st;
+        column = (size_t)(p - s) + 1;
+        p++;
+        if (p < e && *p == '{') {
+            const char *q = memchr(p, '}', (size_t)(e - p));
+
+            if (q == NULL)
+                return ret__fail(err, RET_E_FORMAT,
+                                 "format: column %zu: unterminated '${'",
+                                 column);
+            v = p + 1;
+            vn = (size_t)(q - v);
+            p = q + 1;
+        } else {
+            v = p;
+            while (p < e && nginx_var_char(*p))
+                p++;
+            vn = (size_t)(p - v);
+        }
+        if (vn == 0)
+            return ret__fail(err, RET_E_FORMAT,
+                             "format: column %zu: '$' without a variable "
+                             "name",
+                             column);
+        kind = nginx_kind(v, vn, &scale);
+        if ((st = add_field(b, kind, scale, NULL, 0, column, err)) != RET_OK)
+            return st;
+        lit = p;
+    }
+    return add_lit(b, lit, (size_t)(p - lit), err);
+}
+
+/* nginx.conf style: 'part one ' 'part two': the quoted parts joined. */
+static char *
+nginx_unquote(const char *s, size_t n, size_t *outn)
+{
+    const char *p = s, *e = s + n;
+    char *out = malloc(n + 1), *o = out;
+
+    if (out == NULL)
+        return NULL;
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p >= e || *p != '\'') {
+        memcpy(out, s, n);
+        *outn = n;
+        return out;
+    }
+    while (p < e) {
+        if (*p == '\'') {
+            const char *q = memchr(p + 1, '\'', (size_t)(e - p - 1));
+
+            if (q == NULL)
+                q = e;
+            memcpy(o, p + 1, (size_t)(q - p - 1));
+            o += q - p - 1;
+            p = q < e ? q + 1 : e;
+        } else {
+            p++; /* whitespace between the parts, a trailing ';' */
+        }
+    }
+    *outn = (size_t)(o - out);
+    return out;
+}
+
+static void
+mark_quoted(ret_format *f)
+{
+    size_t i;
+
+    for (i = 0; i < f->nitems; i++) {
+        struct ret__item *it = &f->items[i];
+
+        if (it->lit || i == 0 || i + 1 >= f->nitems)
+            continue;
+        if (f->items[i - 1].s[f->items[i - 1].n - 1] == '"' &&
+            f->items[i + 1].s[0] == '"')
+            it->quoted = true;
+    }
+}
+
+static const char *
+preset_def(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < NPRESETS; i++)
+        if (strcmp(presets[i].name, name) == 0)
+            return presets[i].def;
+    return NULL;
+}
+
+static ret_status
+compile_fields(ret_format *f, const char *spec, ret_error *err)
+{
+    struct builder b = {f, 0, 0, 0};
+    size_t n = strlen(spec), un = 0;
+    char *un_spec = NULL;
+    bool nginx = strncmp(spec, "nginx:", 6) == 0;
+    ret_status st;
+
+    if (nginx) {
+        if ((un_spec = nginx_unquote(spec + 6, n - 6, &un)) == NULL)
+            return ret__fail(err, RET_E_NOMEM, "out of memory");
+    } else {
+        un = n;
+    }
+    /* every literal byte and argument fits in 2 * spec + NULs */
+    if ((f->buf = malloc(2 * un + 2 * (un + 1) + 16)) == NULL) {
+        st = ret__fail(err, RET_E_NOMEM, "out of memory");
+        goto out;
+    }
+    f->kind = FMT_FIELDS;
+    if (nginx)
+        st = compile_nginx(&b, un_spec, un, err);
+    else
+        st = compile_apache(&b, spec, n, err);
+    if (st != RET_OK)
+        goto out;
+    {
+        size_t i, nfields = 0;
+
+        for (i = 0; i < f->nitems; i++)
+            nfields += !f->items[i].lit;
+        if (nfields == 0) {
+            st = ret__fail(err, RET_E_FORMAT,
+                           "format: '%.*s' has no field (%s)",
+                           (int)(n > 60 ? 60 : n), spec,
+                           nginx ? "$remote_addr ..." : "%h ...");
+            goto out;
+        }
+    }
+    mark_quoted(f);
+out:
+    free(un_spec);
+    return st;
+}
+
+ret_status
+ret_format_compile(const char *spec, ret_format **out, ret_error *err)
+{
+    ret_format *f = NULL;
+    const char *def;
+    ret_status st;
+
+    if (spec == NULL || out == NULL)
+        return ret__fail(err, RET_E_INVAL, "no format given");
+    if (*spec == '\0')
+        return ret__fail(err, RET_E_FORMAT, "format: empty format");
+    if ((f = calloc(1, sizeof(*f))) == NULL)
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    if ((f->name = strdup(spec)) == NULL) {
+        st = ret__fail(err, RET_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (strcmp(spec, "auto") == 0) {
+        f->kind = FMT_AUTO;
+        st = RET_OK;
+    } else if (strcmp(spec, "json") == 0) {
+        f->kind = FMT_JSON;
+        st = RET_OK;
+    } else if (strcmp(spec, "w3c") == 0 || strcmp(spec, "iis") == 0) {
+        f->kind = FMT_W3C;
+        st = RET_OK;
+    } else if (strcmp(spec, "haproxy") == 0) {
+        f->kind = FMT_HAPROXY;
+        st = RET_OK;
+    } else if (strncmp(spec, "regex:", 6) == 0) {
+        f->kind = FMT_REGEX;
+        st = ret__regex_compile(f, spec + 6, err);
+    } else if ((def = preset_def(spec)) != NULL) {
+        st = compile_fields(f, def, err);
+    } else if (strchr(spec, '%') == NULL && strchr(spec, '$') == NULL) {
+        st = ret__fail(err, RET_E_FORMAT,
+                       "format: unknown format '%.60s' (a preset: auto, "
+                       "common, combined, vhost_combined, nginx, "
+                       "nginx_main, json, w3c, haproxy; an Apache "
+                       "LogFormat; nginx:...; regex:...)",
+                       spec);
+    } else if (strncmp(spec, "nginx:", 6) != 0 &&
+               strchr(spec, '%') == NULL) {
+        st = ret__fail(err, RET_E_FORMAT,
+                       "format: '%.60s' looks like an nginx log_format: "
+                       "write it as nginx:'...'",
+                       spec);
+    } else {
+        st = compile_fields(f, spec, err);
+    }
+out:
+    if (st != RET_OK) {
+        ret_format_free(f);
+        return st;
+    }
+    *out = f;
+    return RET_OK;
+}
+
+const char *
+ret_format_name(const ret_format *f)
+{
+    return f ? f->name : NULL;
+}
+
+void
+ret_format_free(ret_format *f)
+{
+    if (f == NULL)
+        return;
+    ret__regex_free(f->re);
+    free(f->items);
+    free(f->buf);
+    free(f->name);
+    free(f);
+}
+
+/* ---- filling records ------------------------------------------------ */
+
+void
+ret__rec_reset(ret_record *r, const char *line, size_t len)
+{
+    memset(r->f, 0, sizeof(r->f));
+    r->line = line;
+    r->len = len;
+    r->time = 0;
+    r->utc_offset = 0;
+    r->has_time = false;
+    r->status = 0;
+    r->bytes = -1;
+    r->duration_us = -1;
+    r->naddr = 0;
+    r->addr_overflow = false;
+}
+
+ret_status
+ret__parse_fail(ret_error *err, const char *reason, size_t column)
+{
+    return ret__fail(err, RET_E_PARSE, "%s: column %zu", reason, column);
+}
+
+static void
+add_addr(ret_record *r, size_t off, size_t n, ret_addr_kind kind)
+{
+    if (n == 0 || (n == 1 && r->line[off] == '-'))
+        return;
+    if (r->naddr >= RET__MAX_ADDRS) {
+        r->addr_overflow = true;
+        return;
+    }
+    r->addr[r->naddr].off = (uint32_t)off;
+    r->addr[r->naddr].len = (uint32_t)n;
+    r->addr[r->naddr].kind = kind;
+    r->naddr++;
+}
+
+static inline bool
+list_sep(char c)
+{
+    return c == ',' || c == ' ' || c == '"' || c == '\t' || c == '\'';
+}
+
+void
+ret__rec_addr_list(ret_record *r, size_t off, size_t n, ret_addr_kind kind)
+{
+    const char *l = r->line;
+    size_t i = off, e = off + n;
+
+    while (i < e) {
+        size_t s;
+
+        while (i < e && list_sep(l[i]))
+            i++;
+        s = i;
+        while (i < e && !list_sep(l[i]))
+            i++;
+        if (i > s) {
+            /* $upstream_addr groups: "a:80 : b:80" */
+            if (!(i - s == 1 && l[s] == ':'))
+                add_addr(r, s, i - s, kind);
+        }
+    }
+}
+
+/* Forwarded: for=192.0.2.60;proto=http;by=203.0.113.43, for="[::1]:80" */
+static void
+forwarded_list(ret_record *r, size_t off, size_t n)
+{
+    const char *l = r->line;
+    size_t i = off, e = off + n;
+
+    while (i < e) {
+        size_t s, ve;
+        ret_addr_kind kind;
+
+        while (i < e && (l[i] == ' ' || l[i] == ',' || l[i] == ';'))
+            i++;
+        s = i;
+        while (i < e && l[i] != '=' && l[i] != ';' && l[i] != ',')
+            i++;
+        if (i >= e || l[i] != '=') {
+            continue;
+        }
+        if (i - s == 3 && (l[s] | 0x20) == 'f' && (l[s + 1] | 0x20) == 'o' &&
+            (l[s + 2] | 0x20) == 'r')
+            kind = RET_ADDR_FORWARDED;
+        else if (i - s == 2 && (l[s] | 0x20) == 'b' &&
+                 (l[s + 1] | 0x20) == 'y')
+            kind = RET_ADDR_OTHER;
+        else
+            kind = (ret_addr_kind)-1;
+        i++;
+        if (i < e && l[i] == '"') {
+            s = ++i;
+            while (i < e && l[i] != '"')
+                i++;
+            ve = i;
+            if (i < e)
+                i++;
+        } else {
+            s = i;
+            while (i < e && l[i] != ';' && l[i] != ',' && l[i] != ' ')
+                i++;
+            ve = i;
+        }
+        if (kind != (ret_addr_kind)-1)
+            add_addr(r, s, ve - s, kind);
+    }
+}
+
+static inline bool
+hexdig(char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* Does [p, p+n) look like an IPv4 or IPv6 address (with port, brackets,
+ * zone)? Cheap, conservative: used only on unparsed parts of a line. */
+static bool
+looks_like_ip(const char *p, size_t n)
+{
+    size_t i, dots = 0, colons = 0, digits = 0;
+    bool dbl = false;
+
+    if (n < 3)
+        return false;
+    if (p[0] == '[')
+        p++, n--;
+    for (i = 0; i < n; i++) {
+        char c = p[i];
+
+        if (c == '.')
+            dots++;
+        else if (c == ':') {
+            colons++;
+            if (i > 0 && p[i - 1] == ':')
+                dbl = true;
+        } else if (c >= '0' && c <= '9')
+            digits++;
+        else if (c == ']' || c == '%')
+            break; /* zone or end of bracket: enough seen */
+        else if (!hexdig(c))
+            return false;
+    }
+    if (dots == 3 && colons <= 1 && digits >= 4)
+        return true;
+    return colons >= 2 && (dbl || colons >= 7);
+}
+
+void
+ret__rec_scan_addrs(ret_record *r, size_t off, size_t n)
+{
+    const char *l = r->line;
+    size_t i = off, e = off + n;
+
+    while (i < e) {
+        size_t s;
+
+        while (i < e && !hexdig(l[i]) && l[i] != ':' && l[i] != '[')
+            i++;
+        s = i;
+        while (i < e && (hexdig(l[i]) || l[i] == '.' || l[i] == ':' ||
+                         l[i] == '[' || l[i] == ']' || l[i] == '%'))
+            i++;
+        if (i == s) {
+            i++;
+            continue;
+        }
+        /* a token glued to letters (a word, a hash) is not an address */
+        if ((s > off && ((l[s - 1] | 0x20) >= 'g' && (l[s - 1] | 0x20) <= 'z')) ||
+            (i < e && ((l[i] | 0x20) >= 'g' && (l[i] | 0x20) <= 'z')))
+            continue;
+        if (looks_like_ip(l + s, i - s))
+            add_addr(r, s, i - s, RET_ADDR_OTHER);
+    }
+}
+
+void
+ret__rec_sort_addrs(ret_record *r)
+{
+    unsigned i, j;
+
+    /* insertion sort: a handful of entries, mostly in order already */
+    for (i = 1; i < r->naddr; i++) {
+        ret__addr a = r->addr[i];
+
+        for (j = i; j > 0 && r->addr[j - 1].off > a.off; j--)
+            r->addr[j] = r->addr[j - 1];
+        r->addr[j] = a;
+    }
+}
+
+static inline void
+set_field(ret_record *r, ret_field f, size_t off, size_t n)
+{
+    if (n == 1 && r->line[off] == '-')
+        return;
+    if (r->f[f].p != NULL)
+        return; /* the first occurrence wins */
+    r->f[f].p = r->line + off;
+    r->f[f].n = n;
+}
+
+static void
+split_uri(ret_record *r, const char *p, size_t n, bool path_only)
+{
+    const char *q = memchr(p, '?', n);
+
+    if (q == NULL || path_only) {
+        if (r->f[RET_F_PATH].p == NULL && n > 0) {
+            r->f[RET_F_PATH].p = p;
+            r->f[RET_F_PATH].n = n;
+        }
+        return;
+    }
+    if (r->f[RET_F_PATH].p == NULL) {
+        r->f[RET_F_PATH].p = p;
+        r->f[RET_F_PATH].n = (size_t)(q - p);
+    }
+    if (r->f[RET_F_QUERY].p == NULL) {
+        r->f[RET_F_QUERY].p = q + 1;
+        r->f[RET_F_QUERY].n = n - (size_t)(q - p) - 1;
+    }
+}
+
+static bool
+method_ok(const char *p, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 32)
+        return false;
+    for (i = 0; i < n; i++) {
+        char c = p[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' ||
+              c == '_'))
+            return false;
+    }
+    return true;
+}
+
+/* "GET /path?query HTTP/1.1" */
+static void
+split_request(ret_record *r, const char *p, size_t n)
+{
+    const char *sp = memchr(p, ' ', n), *last, *t;
+    size_t tn;
+
+    if (sp == NULL || !method_ok(p, (size_t)(sp - p)))
+        return;
+    if (r->f[RET_F_METHOD].p == NULL) {
+        r->f[RET_F_METHOD].p = p;
+        r->f[RET_F_METHOD].n = (size_t)(sp - p);
+    }
+    t = sp + 1;
+    last = p + n;
+    while (last > t && last[-1] != ' ')
+        last--;
+    if (last > t && p + n - last >= 5 && memcmp(last, "HTTP/", 5) == 0) {
+        tn = (size_t)(last - 1 - t);
+        if (r->f[RET_F_PROTOCOL].p == NULL) {
+            r->f[RET_F_PROTOCOL].p = last;
+            r->f[RET_F_PROTOCOL].n = (size_t)(p + n - last);
+        }
+    } else {
+        tn = (size_t)(p + n - t);
+    }
+    if (tn > 0)
+        split_uri(r, t, tn, false);
+}
+
+static bool
+parse_uint(const char *p, size_t n, int64_t *v)
+{
+    int64_t x = 0;
+    size_t i;
+
+    if (n == 0 || n > 18)
+        return false;
+    for (i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        x = x * 10 + (p[i] - '0');
+    }
+    *v = x;
+    return true;
+}
+
+/* "0.123" seconds (or ms, us, ns by mult) into microseconds. */
+static bool
+parse_duration(const char *p, size_t n, int64_t num, int64_t den,
+               int64_t *us)
+{
+    int64_t ip = 0, frac = 0, fd = 1;
+    size_t i = 0;
+
+    if (n == 0)
+        return false;
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+        if (ip > INT64_MAX / 100)
+            return false;
+        ip = ip * 10 + (p[i] - '0');
+    }
+    if (i < n && p[i] == '.') {
+        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+            if (fd < 1000000000) {
+                frac = frac * 10 + (p[i] - '0');
+                fd *= 10;
+            }
+    }
+    if (i != n || ip > INT64_MAX / num / 2)
+        return false;
+    *us = (ip * num + frac * num / fd) / den;
+    return true;
+}
+
+bool
+ret__rec_store(ret_record *r, struct ret__fill *fl, enum ret__fk kind,
+               int scale, const char *arg, size_t argn, size_t off, size_t n)
+{
+    const char *p = r->line + off;
+    bool dash = n == 1 && *p == '-';
+    int64_t v;
+    int32_t o;
+
+    switch (kind) {
+    case FK_IGNORE:
+    case FK_PORT:
+        return true;
+    case FK_CLIENT:
+        if (n == 0) {
+            fl->reason = "fields";
+            return false;
+        }
+        set_field(r, RET_F_CLIENT, off, n);
+        ret__rec_addr_list(r, off, n, RET_ADDR_CLIENT);
+        return true;
+    case FK_ADDR:
+        ret__rec_addr_list(r, off, n, RET_ADDR_OTHER);
+        return true;
+    case FK_XFF:
+        set_field(r, RET_F_XFF, off, n);
+        ret__rec_addr_list(r, off, n, RET_ADDR_FORWARDED);
+        return true;
+    case FK_FORWARDED:
+        set_field(r, RET_F_XFF, off, n);
+        forwarded_list(r, off, n);
+        return true;
+    case FK_USER:
+        set_field(r, RET_F_USER, off, n);
+        return true;
+    case FK_TIME:
+    case FK_TIME_CLF:
+    case FK_TIME_ISO:
+    case FK_TIME_EPOCH:
+        if (dash)
+            return true;
+        set_field(r, RET_F_TIME, off, n);
+        if (r->has_time)
+            return true;
+        if (kind == FK_TIME_CLF ? ret__time_clf(p, n, &r->time, &o)
+            : kind == FK_TIME_ISO ? ret__time_iso(p, n, &r->time, &o)
+            : kind == FK_TIME_EPOCH
+                ? (o = 0, ret__time_epoch(p, n, scale, &r->time))
+                : ret__time_any(p, n, &r->time, &o)) {
+            r->utc_offset = o;
+            r->has_time = true;
+            return true;
+        }
+        fl->reason = "time";
+        return false;
+    case FK_TIME_STRF:
+        set_field(r, RET_F_TIME, off, n);
+        if (!ret__time_strf(arg, argn, p, n, &fl->tp)) {
+            fl->reason = "time";
+            return false;
+        }
+        return true;
+    case FK_TIME_DATE:
+        if (dash)
+            return true;
+        set_field(r, RET_F_TIME, off, n);
+        if (!ret__time_date(p, n, &fl->tp.days)) {
+            fl->reason = "time";
+            return false;
+        }
+        fl->tp.has_date = true;
+        return true;
+    case FK_TIME_TOD:
+        if (dash)
+            return true;
+        if (r->f[RET_F_TIME].p == NULL)
+            set_field(r, RET_F_TIME, off, n);
+        else if (r->f[RET_F_TIME].p + r->f[RET_F_TIME].n + 1 == p)
+            r->f[RET_F_TIME].n += n + 1; /* "date time" */
+        if (!ret__time_of_day(p, n, &fl->tp.sod)) {
+            fl->reason = "time";
+            return false;
+        }
+        fl->tp.has_sod = true;
+        return true;
+    case FK_REQUEST:
+        set_field(r, RET_F_REQUEST, off, n);
+        if (!dash)
+            split_request(r, p, n);
+        return true;
+    case FK_METHOD:
+        set_field(r, RET_F_METHOD, off, n);
+        return true;
+    case FK_PATH:
+        if (!dash)
+            split_uri(r, p, n, true);
+        return true;
+    case FK_URI:
+        if (!dash)
+            split_uri(r, p, n, false);
+        return true;
+    case FK_QUERY:
+        set_field(r, RET_F_QUERY, off, n);
+        return true;
+    case FK_QUERY_Q:
+        if (n > 0 && *p == '?')
+            set_field(r, RET_F_QUERY, off + 1, n - 1);
+        return true;
+    case FK_PROTOCOL:
+        set_field(r, RET_F_PROTOCOL, off, n);
+        return true;
+    case FK_STATUS:
+        if (dash || n == 0)
+            return true;
+        if (n != 3 || !parse_uint(p, n, &v) || v < 100) {
+            fl->reason = "status";
+            return false;
+        }
+        if (r->status == 0) {
+            set_field(r, RET_F_STATUS, off, n);
+            r->status = (int)v;
+        }
+        return true;
+    case FK_BYTES:
+    case FK_BYTES_ALL: {
+        int rank = kind == FK_BYTES ? 2 : 1;
+
+        if (dash) {
+            /* CLF: '-' for no body bytes */
+            if (rank > fl->bytes_rank) {
+                r->bytes = 0;
+                fl->bytes_rank = rank;
+            }
+            return true;
+        }
+        if (!parse_uint(p, n, &v)) {
+            fl->reason = "bytes";
+            return false;
+        }
+        if (rank > fl->bytes_rank) {
+            r->f[RET_F_BYTES].p = p;
+            r->f[RET_F_BYTES].n = n;
+            r->bytes = v;
+            fl->bytes_rank = rank;
+        }
+        return true;
+    }
+    case FK_REFERER:
+        set_field(r, RET_F_REFERER, off, n);
+        return true;
+    case FK_UA:
+    case FK_UA_PLUS:
+        set_field(r, RET_F_USER_AGENT, off, n);
+        return true;
+    case FK_VHOST:
+        set_field(r, RET_F_VHOST, off, n);
+        return true;
+    case FK_DUR_US:
+    case FK_DUR_MS:
+    case FK_DUR_S:
+    case FK_DUR_NS:
+        if (dash || r->duration_us >= 0)
+            return true;
+        set_field(r, RET_F_DURATION, off, n);
+        if (kind == FK_DUR_US)
+            parse_duration(p, n, 1, 1, &r->duration_us);
+        else if (kind == FK_DUR_MS)
+            parse_duration(p, n, 1000, 1, &r->duration_us);
+        else if (kind == FK_DUR_S)
+            parse_duration(p, n, 1000000, 1, &r->duration_us);
+        else
+            parse_duration(p, n, 1, 1000, &r->duration_us);
+        return true;
+    case FK_DNT:
+        set_field(r, RET_F_DNT, off, n);
+        return true;
+    case FK_GPC:
+        set_field(r, RET_F_GPC, off, n);
+        return true;
+    case FK_COOKIE:
+        set_field(r, RET_F_COOKIE, off, n);
+        return true;
+    }
+    return true;
+}
+
+bool
+ret__rec_finish(ret_record *r, struct ret__fill *fl)
+{
+    int32_t o;
+
+    if (!r->has_time && (fl->tp.has_date || fl->tp.has_epoch)) {
+        if (!ret__time_combine(&fl->tp, &r->time, &o)) {
+            fl->reason = "time";
+            return false;
+        }
+        r->utc_offset = o;
+        r->has_time = true;
+    } else if (r->has_time && fl->tp.has_offset && !fl->tp.has_date) {
+        /* %{%z}t beside a time without offset */
+        r->time -= fl->tp.offset - r->utc_offset;
+        r->utc_offset = fl->tp.offset;
+    }
+    return true;
+}
+
+/* ---- the field scanner ---------------------------------------------- */
+
+/* End of a quoted field starting at i: the first unescaped '"' followed
+ * by the rest of the next literal (and, for the last literal, by the end
+ * of the line or a space). Returns e when there is none. */
+static size_t
+quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
+           bool next_is_last)
+{
+    while (i < e) {
+        const char *q = memchr(l + i, '"', e - i);
+        size_t k, bs = 0;
+
+        if (q == NULL)
+            return e;
+        k = (size_t)(q - l);
+        while (k - bs > 0 && l[k - bs - 1] == '\\')
+            bs++;
+        if (bs % 2 == 0 && e - k >= next->n &&
+            memcmp(l + k, next->s, next->n) == 0 &&
+            (!next_is_last || k + next->n == e || l[k + next->n] == ' '))
+            return k;
+        i = k + 1;
+    }
+    return e;
+}
+
+static ret_status
+scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
+{
+    const ret_format *f = ps->fmt;
+    ret_record *r = &ps->rec;
+    struct ret__fill fl;
+    size_t i, pos = 0, e = len;
+    const char *l = line;
+
+    memset(&fl, 0, sizeof(fl));
+    ret__rec_reset(r, line, len);
+    for (i = 0; i < f->nitems; i++) {
+        const struct ret__item *it = &f->items[i];
+        const struct ret__item *next = i + 1 < f->nitems ? &f->items[i + 1]
+                                                         : NULL;
+        size_t end;
+
+        if (it->lit) {
+            if (e - pos < it->n || memcmp(l + pos, it->s, it->n) != 0)
+                return ret__parse_fail(
+                    err, memchr(it->s, '"', it->n) ? "quote" : "fields",
+                    pos + 1);
+            pos += it->n;
+            continue;
+        }
+        if (it->kind == FK_TIME_CLF && it->scale == 1) {
+            /* Apache %t writes its brackets */
+            const char *q;
+
+            if (pos >= e || l[pos] != '[' ||
+                (q = memchr(l + pos, ']', e - pos)) == NULL)
+                return ret__parse_fail(err, "time", pos + 1);
+            end = (size_t)(q - l) + 1;
+            if (!ret__rec_store(r, &fl, it->kind, 0, NULL, 0, pos + 1,
+                                end - pos - 2))
+                return ret__parse_fail(err, fl.reason, pos + 2);
+            pos = end;
+            continue;
+        }
+        if (next == NULL) {
+            /* the last field: up to a space or the end */
+            const char *sp = memchr(l + pos, ' ', e - pos);
+
+            end = sp ? (size_t)(sp - l) : e;
+        } else if (it->quoted) {
+            end = quoted_end(l, pos, e, next, i + 2 == f->nitems);
+            if (end == e)
+                return ret__parse_fail(err, "quote", pos);
+        } else {
+            bool addr = it->kind == FK_CLIENT || it->kind == FK_ADDR;
+            char d = next->s[0];
+
+            end = pos;
+            if (addr && pos < e && l[pos] == '"') {
+                /* a quoted list where an address is expected */
+                const char *q = memchr(l + pos + 1, '"', e - pos - 1);
+
+                if (q == NULL)
+                    return ret__parse_fail(err, "quote", pos + 1);
+                end = (size_t)(q - l) + 1;
+            }
+            for (;;) {
+                const char *q = memchr(l + end, d, e - end);
+
+                if (q == NULL)
+                    return ret__parse_fail(err, "fields", pos + 1);
+                end = (size_t)(q - l);
+                if (e - end >= next->n &&
+                    memcmp(l + end, next->s, next->n) == 0 &&
+                    !(addr && end > pos && l[end - 1] == ',' && d == ' '))
+                    break;
+                if (!addr)
+                    return ret__parse_fail(err, "fields", pos + 1);
+                /* addresses: lists "a, b" and anything up to the
+                 * literal that follows */
+                end++;
+            }
+        }
+        if (!ret__rec_store(r, &fl, it->kind, it->scale, it->s, it->n, pos,
+                            end - pos))
+            return ret__parse_fail(err, fl.reason, pos + 1);
+        pos = end;
+    }
+    if (pos < e) {
+        /* more than the format: allowed after a space; its
+         * address-looking tokens are listed for the anonymizer */
+        if (l[pos] != ' ' && l[pos] != '\t')
+            return ret__parse_fail(err, "fields", pos + 1);
+        ret__rec_scan_addrs(r, pos, e - pos);
+    }
+    if (f->has_strf || fl.tp.has_date)
+        if (!ret__rec_finish(r, &fl))
+            return ret__parse_fail(err, fl.reason, 1);
+    ret__rec_sort_addrs(r);
+    return RET_OK;
+}
+
+/* ---- parsers ----------------------------------------------------------- */
+
+static ret_status parser_init(ret_parser *p, const ret_format *f,
+                              ret_error *err);
+static void parser_clear(ret_parser *p);
+
+ret_status
+ret_parser_new(const ret_format *f, ret_parser **out, ret_error *err)
+{
+    ret_parser *p;
+    ret_status st;
+
+    if (f == NULL || out == NULL)
+        return ret__fail(err, RET_E_INVAL, "no format given");
+    if ((p = calloc(1, sizeof(*p))) == NULL)
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    if ((st = parser_init(p, f, err)) != RET_OK) {
+        ret_parser_free(p);
+        return st;
+    }
+    *out = p;
+    return RET_OK;
+}
+
+static ret_status
+parser_init(ret_parser *p, const ret_format *f, ret_error *err)
+{
+    ret_status st = RET_OK;
+    size_t i;
+
+    p->fmt = f;
+    p->chosen = -1;
+    if (f->kind == FMT_REGEX)
+        return ret__regex_parser_init(p, err);
+    if (f->kind != FMT_AUTO)
+        return RET_OK;
+    for (i = 0; i < NAUTO; i++) {
+        if ((st = ret_format_compile(auto_order[i], &p->cand[i], err)) !=
+                RET_OK ||
+            (st = ret_parser_new(p->cand[i], &p->sub[i], err)) != RET_OK)
+            return st;
+        p->ncand++;
+    }
+    return RET_OK;
+}
+
+static void
+parser_clear(ret_parser *p)
+{
+    unsigned i;
+
+    for (i = 0; i < p->ncand; i++) {
+        ret_parser_free(p->sub[i]);
+        ret_format_free(p->cand[i]);
+    }
+    p->ncand = 0;
+    if (p->fmt && p->fmt->kind == FMT_REGEX)
+        ret__regex_parser_free(p);
+}
+
+void
+ret_parser_free(ret_parser *p)
+{
+    if (p == NULL)
+        return;
+    parser_clear(p);
+    free(p);
+}
+
+const char *
+ret_parser_format_name(const ret_parser *p)
+{
+    if (p == NULL)
+        return NULL;
+    if (p->fmt->kind == FMT_AUTO)
+        return p->chosen >= 0 ? p->cand[p->chosen]->name : NULL;
+    return p->fmt->name;
+}
+
+static bool
+blank(const char *l, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (l[i] != ' ' && l[i] != '\t')
+            return false;
+    return true;
+}
+
+static ret_status parse_one(ret_parser *p, const char *line, size_t len,
+                            ret_error *err);
+
+static ret_status
+parse_auto(ret_parser *p, const char *line, size_t len, ret_error *err)
+{
+    ret_status st, best_st = RET_E_PARSE;
+    unsigned i;
+    int best = -1;
+
+    if (p->locked)
+        return parse_one(p->sub[p->chosen], line, len, err);
+    if (blank(line, len))
+        return RET_EOF;
+    p->seen++;
+    for (i = 0; i < p->ncand; i++) {
+        ret_error e2;
+
+        st = parse_one(p->sub[i], line, len, &e2);
+        if (st == RET_OK)
+            p->score[i]++;
+        else if (st == RET_EOF && p->cand[i]->kind == FMT_W3C &&
+                 (p->sub[i]->w3c.have_fields ||
+                  p->sub[i]->w3c.seen_header)) {
+            /* a #Fields: or #Software: header settles it */
+            p->chosen = (int)i;
+            p->locked = true;
+            return RET_EOF;
+        }
+    }
+    for (i = 0; i < p->ncand; i++)
+        if (p->score[i] > 0 && (best < 0 || p->score[i] > p->score[best]))
+            best = (int)i;
+    if (best >= 0) {
+        p->chosen = best;
+        if (p->seen >= AUTO_LINES)
+            p->locked = true;
+        /* the chosen parser has parsed this line last: re-run it so its
+         * record is the current one */
+        best_st = parse_one(p->sub[best], line, len, err);
+        return best_st;
+    }
+    if (line[0] == '#')
+        return RET_EOF;
+    return ret__parse_fail(err, "format", 1);
+}
+
+static ret_status
+parse_one(ret_parser *p, const char *line, size_t len, ret_error *err)
+{
+    switch (p->fmt->kind) {
+    case FMT_FIELDS:
+        if (len == 0)
+            return RET_EOF;
+        if (line[0] == '#' &&
+            !(p->fmt->items[0].lit && p->fmt->items[0].s[0] == '#'))
+            return RET_EOF; /* a comment */
+        if (blank(line, len))
+            return RET_EOF;
+        return scan_fields(p, line, len, err);
+    case FMT_JSON:
+        return ret__json_parse(p, line, len, err);
+    case FMT_W3C:
+        return ret__w3c_parse(p, line, len, err);
+    case FMT_HAPROXY:
+        return ret__haproxy_parse(p, line, len, err);
+    case FMT_REGEX:
+        if (len == 0 || blank(line, len))
+            return RET_EOF;
+        return ret__regex_parse(p, line, len, err);
+    case FMT_AUTO:
+        return parse_auto(p, line, len, err);
+    }
+    return ret__fail(err, RET_E_INVAL, "bad parser");
+}
+
+ret_status
+ret_parser_parse(ret_parser *p, const char *line, size_t len,
+                 const ret_record **rec, ret_error *err)
+{
+    ret_status st;
+
+    if (p == NULL || (line == NULL && len > 0) || rec == NULL)
+        return ret__fail(err, RET_E_INVAL, "invalid argument");
+    if (len > UINT32_MAX)
+        return ret__parse_fail(err, "long", 1);
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    if (len == 0)
+        return RET_EOF;
+    st = parse_one(p, line, len, err);
+    if (st != RET_OK)
+        return st;
+    if (p->fmt->kind == FMT_AUTO)
+        *rec = &p->sub[p->chosen]->rec;
+    else
+        *rec = &p->rec;
+    return RET_OK;
+}
+
+/* ---- record accessors ---------------------------------------------- */
+
+int
+ret_record_field(const ret_record *r, ret_field field, const char **p,
+                 size_t *n)
+{
+    if (r == NULL || (unsigned)field >= RET_F__COUNT ||
+        r->f[field].p == NULL)
+        return 0;
+    if (p)
+        *p = r->f[field].p;
+    if (n)
+        *n = r->f[field].n;
+    return 1;
+}
+
+int
+ret_record_time(const ret_record *r, int64_t *utc, int32_t *offset)
+{
+    if (r == NULL || !r->has_time)
+        return 0;
+    if (utc)
+        *utc = r->time;
+    if (offset)
+        *offset = r->utc_offset;
+    return 1;
+}
+
+int
+ret_record_status(const ret_record *r)
+{
+    return r ? r->status : 0;
+}
+
+int64_t
+ret_record_bytes(const ret_record *r)
+{
+    return r ? r->bytes : -1;
+}
+
+size_t
+ret_record_address_count(const ret_record *r)
+{
+    return r ? r->naddr : 0;
+}
+
+int
+ret_record_address(const ret_record *r, size_t i, size_t *offset, size_t *len,
+                   ret_addr_kind *kind)
+{
+    if (r == NULL || i >= r->naddr)
+        return 0;
+    if (offset)
+        *offset = r->addr[i].off;
+    if (len)
+        *len = r->addr[i].len;
+    if (kind)
+        *kind = r->addr[i].kind;
+    return 1;
+}
