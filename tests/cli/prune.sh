@@ -1,0 +1,231 @@
+#!/bin/sh
+# prune.sh - retention prune on log files: each record judged by its own
+# time; expected file list and contents after each run, as logrotate's
+# tests do it.
+. "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/cli/prune-lib.sh"
+
+W="$T/w" # the whole tree the runs may touch; $T also holds out, err
+L="$W/logs"
+mkdir -p "$L"
+ADHOC="--now $NOW --schedule none --max-age 90d"
+
+# ---- boundary matrix: +-1 s around the limit --------------------------
+cut=$((NOW_S - 90 * DAY))
+{
+    logline 192.0.2.1 $((cut - 1)) /minus1
+    logline 192.0.2.2 $cut /exact
+    logline 192.0.2.3 $((cut + 1)) /plus1
+    logline 192.0.2.4 $((NOW_S - DAY)) /yesterday
+} >"$L/b.log"
+old "$L/b.log"
+run 0 prune $ADHOC "$L/b.log"
+is "$(cut -d' ' -f7 "$L/b.log" | tr '\n' ' ')" "/plus1 /yesterday " \
+    "a record 90 days old or older is gone, one 1 s younger stays"
+is "$(wc -c <"$T/out" | tr -d ' ')$(wc -c <"$T/err" | tr -d ' ')" 00 \
+    "a successful run prints nothing"
+
+# The same with the daily schedule: one day earlier, so that nothing
+# outlives 90 days before the next daily run.
+cut=$((NOW_S - 89 * DAY))
+{
+    logline 192.0.2.1 $((cut - 1)) /minus1
+    logline 192.0.2.2 $cut /exact
+    logline 192.0.2.3 $((cut + 1)) /plus1
+} >"$L/d.log"
+old "$L/d.log"
+run 0 prune --now $NOW --max-age 90d "$L/d.log"
+is "$(cut -d' ' -f7 "$L/d.log" | tr '\n' ' ')" "/plus1 " \
+    "schedule daily (the default) acts one day early"
+rm -f "$L/b.log" "$L/d.log"
+
+# ---- across the end of summer time; TZ changes nothing ----------------
+# 2026-10-25 01:00:00 UTC: Berlin goes from 03:00 +0200 back to 02:00 +0100.
+dst=$(ep 2026-10-25T01:00:00Z)
+now_dst=$(date -u -d "@$((dst + 90 * DAY))" +%Y-%m-%dT%H:%M:%SZ)
+{
+    logline 192.0.2.11 $((dst - 1)) /summer-last +0200
+    logline 192.0.2.12 $dst /winter-first +0100
+    logline 192.0.2.13 $((dst + 1)) /winter-second +0100
+    logline 192.0.2.14 $((dst + 1800)) /winter-later +0100
+} >"$L/dst.log"
+old "$L/dst.log"
+cp -p "$L/dst.log" "$L/dst2.log"
+run 0 prune --now "$now_dst" --schedule none --max-age 90d "$L/dst.log"
+TZ=Europe/Berlin
+export TZ
+run 0 prune --now "$now_dst" --schedule none --max-age 90d "$L/dst2.log"
+unset TZ
+is "$(cut -d' ' -f7 "$L/dst.log" | tr '\n' ' ')" "/winter-second /winter-later " \
+    "across DST: the written offset decides, not the local clock"
+same_file "$L/dst2.log" "$L/dst.log" "TZ=Europe/Berlin changes nothing"
+rm -f "$L"/dst*.log
+
+# ---- a rotated set mixing plain and gzip ------------------------------
+mk_set() {
+    rm -rf "$L"
+    mkdir -p "$L"
+    # live file: written just now, all records recent
+    logline 198.51.100.1 $((NOW_S - 3600)) /live >"$L/access.log"
+    # within the limit: untouched
+    logline 198.51.100.2 $((NOW_S - 2 * DAY)) /recent >"$L/access.log.1"
+    # straddling, plain
+    {
+        logline 203.0.113.3 $((NOW_S - 95 * DAY)) /expired-plain
+        logline 198.51.100.3 $((NOW_S - 80 * DAY)) /kept-plain
+        logline 203.0.113.4 $((NOW_S - 91 * DAY)) /expired-plain-2
+    } >"$L/access.log.2"
+    # straddling, gzip, unsorted
+    {
+        logline 198.51.100.5 $((NOW_S - 89 * DAY)) /kept-gz
+        logline 203.0.113.5 $((NOW_S - 120 * DAY)) /expired-gz
+        logline 198.51.100.6 $((NOW_S - 60 * DAY)) /kept-gz-2
+    } | gzip >"$L/access.log.3.gz"
+    # wholly expired, gzip and dated names
+    logline 203.0.113.6 $((NOW_S - 100 * DAY)) /gone | gzip >"$L/access.log.4.gz"
+    logline 203.0.113.7 $((NOW_S - 130 * DAY)) /gone >"$L/access.log-20260720"
+    logline 203.0.113.8 $((NOW_S - 140 * DAY)) /gone | gzip \
+        >"$L/access.log-20260710.gz"
+    old "$L"/access.log.* "$L"/access.log-*
+    chmod 0640 "$L/access.log.2" "$L/access.log.3.gz"
+}
+mk_set
+before1=$(ino_mtime "$L/access.log.1")
+mtime3=$(stat -c %Y "$L/access.log.3.gz")
+run 0 prune $ADHOC "$L"/access.log*
+is "$(cd "$L" && ls | tr '\n' ' ')" \
+    "access.log access.log.1 access.log.2 access.log.3.gz " \
+    "wholly expired files are deleted, the others stay"
+is "$(ino_mtime "$L/access.log.1")" "$before1" \
+    "a file wholly within the limit keeps its inode and mtime"
+is "$(cut -d' ' -f7 "$L/access.log.2")" "/kept-plain" \
+    "straddling plain file: only its expired lines are gone"
+check "straddling gzip file is valid gzip" gzip -t "$L/access.log.3.gz"
+is "$(content "$L/access.log.3.gz" | cut -d' ' -f7 | tr '\n' ' ')" \
+    "/kept-gz /kept-gz-2 " "straddling gzip file: kept lines, in order"
+is "$(head -c2 "$L/access.log.3.gz" | od -An -tx1 | tr -d ' ')" 1f8b \
+    "a gzip file stays gzip"
+is "$(stat -c %a "$L/access.log.2") $(stat -c %a "$L/access.log.3.gz")" \
+    "640 640" "rewritten files keep their mode"
+is "$(stat -c %Y "$L/access.log.3.gz")" "$mtime3" \
+    "rewritten files keep their mtime"
+# Deleted addresses are absent from every remaining byte.
+found=$(for f in $(find "$T" -type f); do content "$f" 2>/dev/null || cat "$f"; done |
+    grep -c '203\.0\.113\.' || true)
+is "$found" 0 "no expired address remains anywhere under the test tree"
+
+# A second run finds nothing to do and touches nothing.
+sum=$(tree_sum "$L")
+run 0 prune $ADHOC "$L"/access.log*
+is "$(tree_sum "$L")" "$sum" "a second run changes nothing"
+
+# ---- owner kept (as root) ----------------------------------------------
+if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null; then
+    mk_set
+    chown nobody "$L/access.log.2"
+    run 0 prune $ADHOC "$L/access.log.2"
+    is "$(stat -c %U "$L/access.log.2")" nobody "a rewritten file keeps its owner"
+else
+    ok 0 "# SKIP owner test needs root"
+fi
+
+# ---- dry run: zero writes, and the real run does what it printed ------
+mk_set
+sum=$(tree_sum "$W")
+run 0 prune --dry-run $ADHOC "$L"/access.log*
+cp "$T/out" "$T/plan"
+is "$(tree_sum "$W")" "$sum" "--dry-run leaves the whole tree unchanged"
+like "$T/plan" "^delete $L/access.log.4.gz: 1 lines" "the plan lists deletions"
+like "$T/plan" "^rewrite $L/access.log.2: drop 2, anonymize 0, keep 1 of 3 lines" \
+    "the plan lists the lines dropped per file"
+unlike "$T/plan" "access.log.1" "the plan leaves out files with nothing due"
+run 0 -v prune $ADHOC "$L"/access.log*
+same_file "$T/out" "$T/plan" "the real run did exactly what the dry run printed"
+run 0 prune --dry-run $ADHOC "$L"/access.log*
+is "$(wc -c <"$T/out" | tr -d ' ')" 0 "after it the plan is empty"
+
+# ---- staged anonymization ---------------------------------------------
+rm -rf "$L" && mkdir -p "$L"
+{
+    logline 198.51.100.77 $((NOW_S - 10 * DAY)) /ten-days
+    logline 2001:db8:1234:5678::9 $((NOW_S - 8 * DAY)) /v6
+    logline 198.51.100.78 $((NOW_S - 2 * DAY)) /two-days
+    logline 203.0.113.99 $((NOW_S - 100 * DAY)) /expired
+} >"$L/a.log"
+old "$L/a.log"
+run 0 prune --dry-run $ADHOC --anonymize-after 7d "$L/a.log"
+like "$T/out" "drop 1, anonymize 2, keep 3 of 4" "the plan counts due anonymizations"
+run 0 prune $ADHOC --anonymize-after 7d "$L/a.log"
+is "$(cut -d' ' -f1 "$L/a.log" | tr '\n' ' ')" \
+    "198.51.100.0 2001:db8:1234:: 198.51.100.78 " \
+    "due lines are anonymized (24/48), recent ones are not"
+sum=$(tree_sum "$L")
+run 0 prune $ADHOC --anonymize-after 7d "$L/a.log"
+is "$(tree_sum "$L")" "$sum" "anonymized lines are not rewritten again"
+unlike "$L/a.log" '198\.51\.100\.77|5678::9' "no full address of an anonymized line remains"
+
+# ---- the live file: deferred, never truncated --------------------------
+rm -rf "$L" && mkdir -p "$L"
+{
+    logline 203.0.113.50 $((NOW_S - 100 * DAY)) /expired
+    logline 198.51.100.50 $((NOW_S - DAY)) /kept
+} >"$L/live.log"
+cp "$L/live.log" "$T/live.orig"
+run 1 prune $ADHOC "$L/live.log"
+like "$T/err" "live.log: live file .*rotate it" "a live file is reported as deferred"
+same_file "$L/live.log" "$T/live.orig" "the live file is not touched"
+run 1 prune --dry-run $ADHOC "$L/live.log"
+like "$T/err" "rotate it" "the dry run says so too"
+run 0 prune $ADHOC --live-age 0 "$L/live.log"
+is "$(cut -d' ' -f7 "$L/live.log")" /kept "--live-age 0 prunes it"
+logline 198.51.100.51 $((NOW_S - DAY)) /recent >"$L/fresh.log"
+run 0 prune $ADHOC "$L/fresh.log"
+
+# ---- lines without a time: kept and reported ---------------------------
+rm -rf "$L" && mkdir -p "$L"
+{
+    logline 203.0.113.60 $((NOW_S - 100 * DAY)) /expired
+    echo 'this line has no time at all'
+    logline 198.51.100.60 $((NOW_S - DAY)) /kept
+} >"$L/u.log"
+old "$L/u.log"
+run 0 prune $ADHOC "$L/u.log"
+like "$T/err" "u.log: 1 line without a time kept" "untimed lines are reported"
+is "$(wc -l <"$L/u.log" | tr -d ' ')" 2 "untimed lines are kept"
+like "$L/u.log" "no time at all" "the untimed line is still there"
+{
+    logline 203.0.113.61 $((NOW_S - 100 * DAY)) /expired
+    echo 'garbage only'
+} >"$L/v.log"
+old "$L/v.log"
+run 0 prune $ADHOC "$L/v.log"
+check "a file with an untimed line is not deleted" test -f "$L/v.log"
+run 0 prune $ADHOC --untimed=delete "$L/u.log" "$L/v.log"
+is "$(cut -d' ' -f7 "$L/u.log")" /kept "--untimed=delete drops them"
+check "--untimed=delete: nothing left, file deleted" test ! -e "$L/v.log"
+
+# ---- names are taken literally, never globbed again --------------------
+rm -rf "$L" && mkdir -p "$L"
+logline 203.0.113.70 $((NOW_S - 100 * DAY)) /x >"$L/x1"
+logline 198.51.100.70 $((NOW_S - DAY)) /star >"$L/x*"
+old "$L/x1" "$L/x*"
+run 0 prune $ADHOC "$L/x*"
+check "only the file named 'x*' was looked at" test -f "$L/x1"
+
+# ---- usage errors -------------------------------------------------------
+run 2 prune --max-age 90d
+like "$T/err" "needs one FILE" "--max-age without FILE"
+run 2 prune --max-age 90x "$L/x1"
+like "$T/err" "^retention: prune: --max-age" "bad duration"
+run 2 prune --schedule weekly --max-age 90d "$L/x1"
+like "$T/err" "not daily, hourly or none" "bad schedule"
+run 2 prune "$L/x1"
+like "$T/err" "need --max-age" "FILE without --max-age"
+run 2 prune
+like "$T/err" "no policy" "no policy at all"
+run 2 prune --frobnicate
+like "$T/err" "unknown option '--frobnicate'" "unknown option"
+run 1 prune $ADHOC "$L/nonexistent"
+like "$T/err" "nonexistent: no such file" "a missing file is an error"
+
+done_testing
