@@ -1,0 +1,214 @@
+/*
+ * redact.c - redaction of personal data in paths and referrers before
+ * they become statistics keys: e-mail addresses, UUIDs, long hex ids,
+ * tokens and long digit runs (customer numbers) become placeholders.
+ *
+ * The rules are PCRE2 patterns (JIT). A cheap scan decides first whether
+ * a key could hold anything to redact at all, so the common key costs
+ * no regex run.
+ */
+#include "internal.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rule {
+    pcre2_code *re;
+    char *placeholder;
+    bool builtin;
+};
+
+struct ret__redact {
+    struct rule *rules;
+    size_t n, cap;
+    bool custom;          /* a user rule: always run the regexes */
+    pcre2_match_data *md;
+    char *buf[2];
+    size_t bufsize[2];
+};
+
+static const struct {
+    const char *pattern;
+    const char *placeholder;
+} builtin[] = {
+    {"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*"
+     "\\.[A-Za-z]{2,}",
+     "{email}"},
+    {"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
+     "[0-9A-Fa-f]{12}",
+     "{uuid}"},
+    {"(?<![A-Za-z0-9])[0-9A-Fa-f]{16,}(?![A-Za-z0-9])", "{hex}"},
+    {"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])"
+     "[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])",
+     "{token}"},
+    {"[0-9]{6,}", "{num}"},
+};
+
+ret_status
+ret__redact_add(ret__redact *r, const char *pattern, const char *placeholder,
+                ret_error *err)
+{
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *re;
+    char *ph;
+
+    re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &ec, &eo,
+                       NULL);
+    if (re == NULL) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        return ret__fail(err, RET_E_INVAL, "redaction rule at offset %zu: %s",
+                         (size_t)eo, (const char *)msg);
+    }
+    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        struct rule *v = realloc(r->rules, cap * sizeof(*v));
+        if (v == NULL)
+            goto nomem;
+        r->rules = v;
+        r->cap = cap;
+    }
+    if ((ph = strdup(placeholder)) == NULL)
+        goto nomem;
+    r->rules[r->n].re = re;
+    r->rules[r->n].placeholder = ph;
+    r->rules[r->n].builtin = false;
+    r->n++;
+    r->custom = true;
+    return RET_OK;
+nomem:
+    pcre2_code_free(re);
+    return ret__fail(err, RET_E_NOMEM, "out of memory");
+}
+
+ret_status
+ret__redact_new(ret__redact **out, ret_error *err)
+{
+    ret__redact *r = calloc(1, sizeof(*r));
+    ret_status st;
+    size_t i;
+
+    if (r == NULL)
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    r->md = pcre2_match_data_create(4, NULL);
+    if (r->md == NULL) {
+        free(r);
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    }
+    for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+        if ((st = ret__redact_add(r, builtin[i].pattern,
+                                  builtin[i].placeholder, err)) != RET_OK) {
+            ret__redact_free(r);
+            return st;
+        }
+        r->rules[r->n - 1].builtin = true;
+    }
+    r->custom = false;
+    *out = r;
+    return RET_OK;
+}
+
+void
+ret__redact_free(ret__redact *r)
+{
+    size_t i;
+
+    if (r == NULL)
+        return;
+    for (i = 0; i < r->n; i++) {
+        pcre2_code_free(r->rules[i].re);
+        free(r->rules[i].placeholder);
+    }
+    free(r->rules);
+    pcre2_match_data_free(r->md);
+    free(r->buf[0]);
+    free(r->buf[1]);
+    free(r);
+}
+
+/* Could s hold something the built-in rules redact? */
+static bool
+suspicious(const char *s, size_t n)
+{
+    size_t i, digits = 0, alnum = 0;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '@' || (c == '%' && i + 2 < n && s[i + 1] == '4' &&
+                         s[i + 2] == '0'))
+            return true;
+        if (c >= '0' && c <= '9') {
+            if (++digits >= 6)
+                return true;
+            alnum++;
+        } else {
+            digits = 0;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                c == '_' || c == '-')
+                alnum++;
+            else
+                alnum = 0;
+        }
+        if (alnum >= 16)
+            return true;
+    }
+    return false;
+}
+
+static bool
+ensure(ret__redact *r, int b, size_t n)
+{
+    if (r->bufsize[b] < n) {
+        char *v = realloc(r->buf[b], n);
+        if (v == NULL)
+            return false;
+        r->buf[b] = v;
+        r->bufsize[b] = n;
+    }
+    return true;
+}
+
+const char *
+ret__redact_apply(ret__redact *r, const char *s, size_t n, size_t *outlen)
+{
+    const char *cur = s;
+    size_t curlen = n, i;
+    int b = 0;
+
+    *outlen = n;
+    if (!r->custom && !suspicious(s, n))
+        return s;
+    for (i = 0; i < r->n; i++) {
+        PCRE2_SIZE size;
+        int rc;
+
+        if (pcre2_match(r->rules[i].re, (PCRE2_SPTR)cur, curlen, 0, 0, r->md,
+                        NULL) < 0)
+            continue;
+        size = curlen * 2 + 64;
+        for (;;) {
+            if (!ensure(r, b, size + 1))
+                return "{redacted}";
+            rc = pcre2_substitute(
+                r->rules[i].re, (PCRE2_SPTR)cur, curlen, 0,
+                PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH |
+                    PCRE2_SUBSTITUTE_LITERAL,
+                NULL, NULL, (PCRE2_SPTR)r->rules[i].placeholder,
+                PCRE2_ZERO_TERMINATED, (PCRE2_UCHAR *)r->buf[b], &size);
+            if (rc == PCRE2_ERROR_NOMEMORY)
+                continue;
+            break;
+        }
+        if (rc < 0)
+            return "{redacted}"; /* fail closed */
+        cur = r->buf[b];
+        curlen = size;
+        b ^= 1;
+    }
+    *outlen = curlen;
+    return cur;
+}

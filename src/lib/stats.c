@@ -1,0 +1,1677 @@
+/*
+ * stats.c - the anonymous statistics database: ingest and merge.
+ *
+ * Records are aggregated in memory per day and dimension (hash tables of
+ * distinct keys, not lines) and written to SQLite in batches, one
+ * transaction each, together with how far each input was read. What is
+ * stored is counts per day and key, HyperLogLog registers per day and
+ * page transitions: never an address, truncated or not, nor a hash that
+ * could be recomputed from one.
+ *
+ * Visitors: a SipHash of address and user agent under a random key per
+ * day. The key lives in the day_keys table while the day can still be
+ * ingested (until 48 hours after the day ended), then it is overwritten
+ * (secure_delete) and the WAL truncated: from then on nobody can
+ * recompute a visitor's hash. Visits (for entry/exit pages and
+ * transitions) live in memory only, keyed by that hash.
+ *
+ * Idempotency: an input is identified by its content, not its name: a
+ * hash of its first 4 KiB (decompressed) and a running hash of every
+ * line counted. The same file again, its rotated or gzipped copy or a
+ * live file that grew continue where the last ingest stopped.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_GETRANDOM
+#include <sys/random.h>
+#endif
+
+#include "stats-int.h"
+
+#define HEAD_BYTES 4096
+#define SEED_HEAD 0x68656164ULL
+#define SEED_BODY 0x626f6479ULL
+#define VISIT_GAP 1800
+#define KEY_KEEP (2 * 86400) /* a day's key outlives the day by 48 h */
+#define MAX_KEY 512          /* longest stored dimension key */
+#define FLUSH_ENTRIES 200000
+#define FLUSH_DAYS 8
+
+const char *const ret__dim_names[RET__D_COUNT] = {
+    "pages",    "not_found", "status",    "methods",     "protocols",
+    "vhosts",   "referrers", "browsers",  "os",          "devices",
+    "crawlers", "countries", "networks",  "hours",       "entry_pages",
+    "exit_pages", "ua", "transitions",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS days(site TEXT NOT NULL, day INTEGER NOT NULL,"
+    " requests INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+    " unparsed INTEGER NOT NULL DEFAULT 0, visitors BLOB,"
+    " PRIMARY KEY(site, day)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS counts(dim TEXT NOT NULL, day INTEGER NOT NULL,"
+    " site TEXT NOT NULL, key TEXT NOT NULL, hits INTEGER NOT NULL,"
+    " bytes INTEGER NOT NULL, PRIMARY KEY(dim, day, site, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS transitions(day INTEGER NOT NULL,"
+    " site TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+    " hits INTEGER NOT NULL, PRIMARY KEY(day, site, src, dst)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS day_keys(day INTEGER PRIMARY KEY, key BLOB,"
+    " destroyed_at INTEGER);"
+    "CREATE TABLE IF NOT EXISTS sources(head_len INTEGER NOT NULL,"
+    " head_hash INTEGER NOT NULL, offset INTEGER NOT NULL,"
+    " content_hash INTEGER NOT NULL, lines INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL, PRIMARY KEY(head_len, head_hash));"
+    "CREATE TABLE IF NOT EXISTS merged(instance TEXT PRIMARY KEY,"
+    " merged_at INTEGER NOT NULL);";
+
+/* ---- small helpers ---- */
+
+static ret_status
+db_fail(ret_error *err, sqlite3 *db, const char *what)
+{
+    return ret__fail(err, RET_E_DB, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+static ret_status
+exec(sqlite3 *db, const char *sql, ret_error *err)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        ret_status st = ret__fail(err, RET_E_DB, "%s", msg ? msg : "sqlite");
+        sqlite3_free(msg);
+        return st;
+    }
+    return RET_OK;
+}
+
+static bool
+random_bytes(unsigned char *buf, size_t n)
+{
+    size_t got = 0;
+    int fd;
+
+#ifdef HAVE_GETRANDOM
+    while (got < n) {
+        ssize_t r = getrandom(buf + got, n - got, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        got += (size_t)r;
+    }
+    if (got == n)
+        return true;
+#endif
+    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            close(fd);
+            return false;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    return true;
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* ---- the arena of key strings of one batch ---- */
+
+static char *
+arena_dup(struct ret__arena *a, const char *s, size_t n)
+{
+    struct ret__chunk *c = a->head;
+    char *p;
+
+    if (c == NULL || c->used + n + 1 > c->size) {
+        size_t size = n + 1 > 65536 ? n + 1 : 65536;
+        c = malloc(sizeof(*c) + size);
+        if (c == NULL)
+            return NULL;
+        c->size = size;
+        c->used = 0;
+        c->next = a->head;
+        a->head = c;
+    }
+    p = c->data + c->used;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    c->used += n + 1;
+    return p;
+}
+
+static void
+arena_free(struct ret__arena *a)
+{
+    while (a->head != NULL) {
+        struct ret__chunk *n = a->head->next;
+        free(a->head);
+        a->head = n;
+    }
+}
+
+/* ---- per-day aggregates ---- */
+
+static void
+day_free(struct ret__day *d)
+{
+    if (d == NULL)
+        return;
+    free(d->tab);
+    free(d->hll);
+    free(d);
+}
+
+static struct ret__day *
+day_get(ret_stats *s, int64_t day)
+{
+    struct ret__day *d;
+    size_t i;
+
+    if (s->last_day != NULL && s->last_day->day == day)
+        return s->last_day;
+    for (i = 0; i < s->ndays; i++)
+        if (s->days[i]->day == day)
+            return s->last_day = s->days[i];
+    if (s->ndays == s->capdays) {
+        size_t cap = s->capdays ? s->capdays * 2 : 8;
+        struct ret__day **v = realloc(s->days, cap * sizeof(*v));
+        if (v == NULL)
+            return NULL;
+        s->days = v;
+        s->capdays = cap;
+    }
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return NULL;
+    d->day = day;
+    s->days[s->ndays++] = d;
+    return s->last_day = d;
+}
+
+static bool
+day_grow(struct ret__day *d)
+{
+    size_t cap = d->cap ? d->cap * 2 : 256, i;
+    struct ret__ent *v = calloc(cap, sizeof(*v));
+
+    if (v == NULL)
+        return false;
+    for (i = 0; i < d->cap; i++) {
+        struct ret__ent *e = &d->tab[i];
+        size_t j;
+        if (e->key == NULL)
+            continue;
+        for (j = e->hash & (cap - 1); v[j].key != NULL; j = (j + 1) & (cap - 1))
+            ;
+        v[j] = *e;
+    }
+    free(d->tab);
+    d->tab = v;
+    d->cap = cap;
+    return true;
+}
+
+/* Adds hits and bytes to (dim, key) of day d. */
+static bool
+count(ret_stats *s, struct ret__day *d, int dim, const char *key, size_t n,
+      uint64_t hits, uint64_t bytes)
+{
+    uint64_t h;
+    size_t i, mask;
+    struct ret__ent *e;
+
+    if (n > MAX_KEY)
+        n = MAX_KEY;
+    if (d->n * 2 >= d->cap && !day_grow(d))
+        return false;
+    h = ret__hash(key, n, (uint64_t)dim);
+    mask = d->cap - 1;
+    for (i = h & mask;; i = (i + 1) & mask) {
+        e = &d->tab[i];
+        if (e->key == NULL)
+            break;
+        if (e->hash == h && e->dim == dim && e->len == n &&
+            memcmp(e->key, key, n) == 0) {
+            e->hits += hits;
+            e->bytes += bytes;
+            return true;
+        }
+    }
+    e->key = arena_dup(&s->arena, key, n);
+    if (e->key == NULL)
+        return false;
+    e->hash = h;
+    e->dim = (uint8_t)dim;
+    e->len = (uint32_t)n;
+    e->hits = hits;
+    e->bytes = bytes;
+    d->n++;
+    s->nentries++;
+    return true;
+}
+
+/* ---- keys of the visitor hash ---- */
+
+/* The key of a day: 1 and key filled, 0 when it was destroyed (the day
+ * can no longer be counted into visitors), -1 on error. */
+static int
+day_key(ret_stats *s, struct ret__day *d, ret_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    unsigned char key[16];
+    int rc, result = -1;
+
+    if (d->key_state != 0)
+        return d->key_state == 1 ? 1 : 0;
+    /* a day seen for the first time gets a key even when it is old (a
+     * first ingest of rotated logs): it is destroyed when this handle
+     * closes; a day whose key was destroyed is never keyed again */
+    if (sqlite3_prepare_v2(s->db, "SELECT key FROM day_keys WHERE day = ?", -1,
+                           &st, NULL) != SQLITE_OK) {
+        db_fail(err, s->db, "day_keys");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, d->day);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_BLOB &&
+            sqlite3_column_bytes(st, 0) == 16) {
+            memcpy(d->key, sqlite3_column_blob(st, 0), 16);
+            d->key_state = 1;
+            result = 1;
+        } else {
+            d->key_state = 2;
+            result = 0;
+        }
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!random_bytes(key, sizeof(key))) {
+        ret__fail(err, RET_E_KEY, "no random bytes for the daily key");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO day_keys(day, key) VALUES (?, ?)", -1,
+                           &st, NULL) != SQLITE_OK) {
+        db_fail(err, s->db, "day_keys");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, d->day);
+    sqlite3_bind_blob(st, 2, key, 16, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        db_fail(err, s->db, "day_keys");
+        goto out;
+    }
+    memcpy(d->key, key, 16);
+    d->key_state = 1;
+    result = 1;
+out:
+    memset(key, 0, sizeof(key));
+    sqlite3_finalize(st);
+    return result;
+}
+
+/* Overwrites the keys of days that can no longer be ingested. */
+static ret_status
+destroy_old_keys(ret_stats *s, ret_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    ret_status rs = RET_OK;
+    int changed;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE day_keys SET key = NULL, destroyed_at = ?1"
+                           " WHERE key IS NOT NULL AND"
+                           " (day + 1) * 86400 + ?2 <= ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(err, s->db, "day_keys");
+    sqlite3_bind_int64(st, 1, s->now);
+    sqlite3_bind_int64(st, 2, KEY_KEEP);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rs = db_fail(err, s->db, "day_keys");
+    changed = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    if (rs == RET_OK && changed > 0)
+        /* the old pages are overwritten (secure_delete); leave no copy
+         * in the write-ahead log either */
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                  NULL, NULL);
+    return rs;
+}
+
+/* ---- open / close / options ---- */
+
+ret_status
+ret_stats_open(const char *path, ret_stats **out, ret_error *err)
+{
+    ret_stats *s = NULL;
+    ret_status st = RET_OK;
+    sqlite3_stmt *q = NULL;
+    unsigned char inst[16];
+    char hex[33];
+    size_t i;
+
+    if (path == NULL || out == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_stats_open: NULL argument");
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    s->now = (int64_t)time(NULL);
+    s->uap = strdup(RET_UAP_REGEXES);
+    if (s->uap == NULL || ret__redact_new(&s->redact, err) != RET_OK) {
+        st = s->uap == NULL ? ret__fail(err, RET_E_NOMEM, "out of memory")
+                            : err ? err->status : RET_E_NOMEM;
+        goto out;
+    }
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        st = ret__fail(err, RET_E_DB, "%s: %s", path,
+                       s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        goto out;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    if ((st = exec(s->db,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                   " PRAGMA secure_delete=ON;",
+                   err)) != RET_OK ||
+        (st = exec(s->db, schema, err)) != RET_OK) {
+        char msg[sizeof(err->message)];
+        if (err != NULL) {
+            snprintf(msg, sizeof(msg), "%s", err->message);
+            st = ret__fail(err, st, "%s: %s", path, msg);
+        }
+        goto out;
+    }
+    /* the instance id lets merge refuse to count a database twice */
+    if (sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k = 'instance'",
+                           -1, &q, NULL) != SQLITE_OK) {
+        st = db_fail(err, s->db, path);
+        goto out;
+    }
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        snprintf(s->instance, sizeof(s->instance), "%s",
+                 (const char *)sqlite3_column_text(q, 0));
+    } else {
+        sqlite3_finalize(q);
+        q = NULL;
+        if (!random_bytes(inst, sizeof(inst))) {
+            st = ret__fail(err, RET_E_KEY, "no random bytes");
+            goto out;
+        }
+        for (i = 0; i < 16; i++)
+            snprintf(hex + 2 * i, 3, "%02x", inst[i]);
+        snprintf(s->instance, sizeof(s->instance), "%s", hex);
+        if (sqlite3_prepare_v2(s->db,
+                               "INSERT OR IGNORE INTO meta(k, v) VALUES"
+                               " ('instance', ?), ('schema', '1')",
+                               -1, &q, NULL) != SQLITE_OK) {
+            st = db_fail(err, s->db, path);
+            goto out;
+        }
+        sqlite3_bind_text(q, 1, hex, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            st = db_fail(err, s->db, path);
+            goto out;
+        }
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if ((st = destroy_old_keys(s, err)) != RET_OK)
+        goto out;
+    *out = s;
+    s = NULL;
+out:
+    sqlite3_finalize(q);
+    if (s != NULL) {
+        sqlite3_close(s->db);
+        s->db = NULL;
+        ret_stats_close(s);
+    }
+    return st;
+}
+
+static void
+visits_clear(ret_stats *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->vcap; i++)
+        free(s->visits[i].page);
+    free(s->visits);
+    s->visits = NULL;
+    s->vcap = s->vn = 0;
+}
+
+void
+ret_stats_close(ret_stats *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    if (s->db != NULL) {
+        (void)ret_stats_flush(s, NULL);
+        (void)destroy_old_keys(s, NULL);
+    }
+    for (i = 0; i < s->ndays; i++)
+        day_free(s->days[i]);
+    free(s->days);
+    arena_free(&s->arena);
+    visits_clear(s);
+    for (i = 0; i < s->ngeo; i++)
+        ret__geoip_close(s->geo[i]);
+    ret__ua_free(s->ua);
+    ret__redact_free(s->redact);
+    free(s->uap);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+ret_status
+ret_stats_set_geoip(ret_stats *s, const char *path, ret_error *err)
+{
+    if (s == NULL || path == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_stats_set_geoip: NULL");
+    if (s->ngeo == RET__MAX_GEO)
+        return ret__fail(err, RET_E_RANGE, "%s: at most %d GeoIP databases",
+                         path, RET__MAX_GEO);
+    return ret__geoip_open(path, &s->geo[s->ngeo++], err) == RET_OK
+               ? RET_OK
+               : (s->ngeo--, err ? err->status : RET_E_IO);
+}
+
+static bool
+is_on(const char *v)
+{
+    return strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 ||
+           strcmp(v, "1") == 0 || strcmp(v, "true") == 0 ||
+           strcmp(v, "keep") == 0;
+}
+
+static bool
+is_off(const char *v)
+{
+    return strcmp(v, "no") == 0 || strcmp(v, "off") == 0 ||
+           strcmp(v, "0") == 0 || strcmp(v, "false") == 0 ||
+           strcmp(v, "drop") == 0;
+}
+
+ret_status
+ret_stats_set_option(ret_stats *s, const char *name, const char *value,
+                     ret_error *err)
+{
+    if (s == NULL || name == NULL || value == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_stats_set_option: NULL");
+    if (strcmp(name, "query") == 0) {
+        if (!is_on(value) && !is_off(value))
+            goto bad;
+        s->keep_query = is_on(value);
+    } else if (strcmp(name, "referrer") == 0) {
+        if (strcmp(value, "host") == 0)
+            s->full_referrer = false;
+        else if (strcmp(value, "full") == 0)
+            s->full_referrer = true;
+        else
+            goto bad;
+    } else if (strcmp(name, "redact") == 0) {
+        return ret__redact_add(s->redact, value, "{redacted}", err);
+    } else if (strcmp(name, "flows") == 0) {
+        if (!is_on(value) && !is_off(value))
+            goto bad;
+        s->no_flows = is_off(value);
+    } else if (strcmp(name, "uap-regexes") == 0) {
+        char *c = strdup(value);
+        if (c == NULL)
+            return ret__fail(err, RET_E_NOMEM, "out of memory");
+        free(s->uap);
+        s->uap = c;
+        ret__ua_free(s->ua);
+        s->ua = NULL;
+    } else if (strcmp(name, "now") == 0) {
+        int64_t t;
+        if (ret_time_parse(value, strlen(value), &t, NULL, err) != RET_OK)
+            return err ? err->status : RET_E_PARSE;
+        s->now = t;
+        return destroy_old_keys(s, err);
+    } else {
+        return ret__fail(err, RET_E_NOTFOUND, "unknown statistics option '%s'",
+                         name);
+    }
+    return RET_OK;
+bad:
+    return ret__fail(err, RET_E_INVAL, "option %s: invalid value '%s'", name,
+                     value);
+}
+
+void
+ret_stats_set_progress(ret_stats *s, ret_stats_progress_fn fn, void *ctx)
+{
+    if (s == NULL)
+        return;
+    s->progress = fn;
+    s->progress_ctx = ctx;
+}
+
+void
+ret_stats_last_ingest(const ret_stats *s, uint64_t *counted, uint64_t *skipped,
+                      uint64_t *unparsed)
+{
+    if (s == NULL)
+        return;
+    if (counted)
+        *counted = s->last_counted;
+    if (skipped)
+        *skipped = s->last_skipped;
+    if (unparsed)
+        *unparsed = s->last_unparsed;
+}
+
+/* ---- flushing a batch ---- */
+
+static ret_status
+flush_day(ret_stats *s, struct ret__day *d, const char *site,
+          sqlite3_stmt *up_count, sqlite3_stmt *up_trans, ret_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    ret_status st = RET_OK;
+    ret__hll merged;
+    bool have_hll = d->hll != NULL;
+    size_t i;
+    char num[16];
+
+#define BIND_COUNT(dimname, k, kn, h, b)                                       \
+    do {                                                                       \
+        sqlite3_reset(up_count);                                               \
+        sqlite3_bind_text(up_count, 1, dimname, -1, SQLITE_STATIC);            \
+        sqlite3_bind_int64(up_count, 2, d->day);                               \
+        sqlite3_bind_text(up_count, 3, site, -1, SQLITE_STATIC);               \
+        sqlite3_bind_text(up_count, 4, k, (int)(kn), SQLITE_STATIC);           \
+        sqlite3_bind_int64(up_count, 5, (int64_t)(h));                         \
+        sqlite3_bind_int64(up_count, 6, (int64_t)(b));                         \
+        if (sqlite3_step(up_count) != SQLITE_DONE) {                           \
+            st = db_fail(err, s->db, "counts");                                \
+            goto out;                                                          \
+        }                                                                      \
+    } while (0)
+
+    for (i = 0; i < d->cap; i++) {
+        struct ret__ent *e = &d->tab[i];
+        if (e->key == NULL)
+            continue;
+        if (e->dim == RET__D_UA) {
+            uint32_t id;
+            const ret__ua_info *info;
+            memcpy(&id, e->key, sizeof(id));
+            info = ret__ua_info_of(s->ua, id);
+            if (info == NULL)
+                continue;
+            if (info->browser != NULL)
+                BIND_COUNT("browsers", info->browser, strlen(info->browser),
+                           e->hits, e->bytes);
+            if (info->crawler != NULL)
+                BIND_COUNT("crawlers", info->crawler, strlen(info->crawler),
+                           e->hits, e->bytes);
+            BIND_COUNT("os", info->os, strlen(info->os), e->hits, e->bytes);
+            BIND_COUNT("devices", info->device, strlen(info->device), e->hits,
+                       e->bytes);
+        } else if (e->dim == RET__D_FLOW) {
+            size_t a = strnlen(e->key, e->len);
+            sqlite3_reset(up_trans);
+            sqlite3_bind_int64(up_trans, 1, d->day);
+            sqlite3_bind_text(up_trans, 2, site, -1, SQLITE_STATIC);
+            sqlite3_bind_text(up_trans, 3, e->key, (int)a, SQLITE_STATIC);
+            sqlite3_bind_text(up_trans, 4, a < e->len ? e->key + a + 1 : "",
+                              a < e->len ? (int)(e->len - a - 1) : 0,
+                              SQLITE_STATIC);
+            sqlite3_bind_int64(up_trans, 5, (int64_t)e->hits);
+            if (sqlite3_step(up_trans) != SQLITE_DONE) {
+                st = db_fail(err, s->db, "transitions");
+                goto out;
+            }
+        } else {
+            BIND_COUNT(ret__dim_names[e->dim], e->key, e->len, e->hits,
+                       e->bytes);
+        }
+    }
+    for (i = 0; i < 1000; i++)
+        if (d->status_hits[i] != 0) {
+            int n = snprintf(num, sizeof(num), "%zu", i);
+            BIND_COUNT("status", num, n, d->status_hits[i], d->status_bytes[i]);
+        }
+    for (i = 0; i < 24; i++)
+        if (d->hour_hits[i] != 0) {
+            int n = snprintf(num, sizeof(num), "%02zu", i);
+            BIND_COUNT("hours", num, n, d->hour_hits[i], d->hour_bytes[i]);
+        }
+#undef BIND_COUNT
+    if (have_hll) {
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT visitors FROM days WHERE site = ? AND"
+                               " day = ?",
+                               -1, &q, NULL) != SQLITE_OK) {
+            st = db_fail(err, s->db, "days");
+            goto out;
+        }
+        sqlite3_bind_text(q, 1, site, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, d->day);
+        merged = *d->hll;
+        if (sqlite3_step(q) == SQLITE_ROW &&
+            sqlite3_column_type(q, 0) == SQLITE_BLOB) {
+            ret__hll old;
+            if (ret__hll_load(&old, sqlite3_column_blob(q, 0),
+                              (size_t)sqlite3_column_bytes(q, 0)))
+                ret__hll_merge(&merged, &old);
+        }
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (sqlite3_prepare_v2(
+            s->db,
+            "INSERT INTO days(site, day, requests, bytes, unparsed, visitors)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(site, day) DO UPDATE"
+            " SET requests = requests + excluded.requests,"
+            " bytes = bytes + excluded.bytes,"
+            " unparsed = unparsed + excluded.unparsed,"
+            " visitors = coalesce(excluded.visitors, visitors)",
+            -1, &q, NULL) != SQLITE_OK) {
+        st = db_fail(err, s->db, "days");
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, site, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, d->day);
+    sqlite3_bind_int64(q, 3, (int64_t)d->requests);
+    sqlite3_bind_int64(q, 4, (int64_t)d->bytes);
+    sqlite3_bind_int64(q, 5, (int64_t)d->unparsed);
+    if (have_hll)
+        sqlite3_bind_blob(q, 6, merged.reg, RET__HLL_M, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 6);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        st = db_fail(err, s->db, "days");
+out:
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* Writes every day in memory and the progress of the current input in
+ * one transaction. */
+static ret_status
+flush_batch(ret_stats *s, struct ret__input *in, ret_error *err)
+{
+    sqlite3_stmt *up_count = NULL, *up_trans = NULL, *q = NULL;
+    ret_status st;
+    const char *site = in ? in->site : s->flush_site;
+    size_t i;
+
+    if (site == NULL)
+        site = "";
+    if (s->ndays == 0 && (in == NULL || in->offset == in->stored_offset))
+        return RET_OK;
+    if ((st = exec(s->db, "BEGIN IMMEDIATE", err)) != RET_OK)
+        return st;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "INSERT INTO counts(dim, day, site, key, hits, bytes)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dim, day, site, key)"
+            " DO UPDATE SET hits = hits + excluded.hits,"
+            " bytes = bytes + excluded.bytes",
+            -1, &up_count, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            s->db,
+            "INSERT INTO transitions(day, site, src, dst, hits)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(day, site, src, dst)"
+            " DO UPDATE SET hits = hits + excluded.hits",
+            -1, &up_trans, NULL) != SQLITE_OK) {
+        st = db_fail(err, s->db, "prepare");
+        goto out;
+    }
+    for (i = 0; i < s->ndays; i++)
+        if ((st = flush_day(s, s->days[i], site, up_count, up_trans, err)) !=
+            RET_OK)
+            goto out;
+    if (in != NULL && in->offset > 0 && in->offset != in->stored_offset) {
+        size_t hl = in->head_len < in->offset ? in->head_len
+                                              : (size_t)in->offset;
+        uint64_t hh = ret__hash(in->head, hl, SEED_HEAD);
+        if (in->match_len > 0 && in->match_len != hl) {
+            if (sqlite3_prepare_v2(s->db,
+                                   "DELETE FROM sources WHERE head_len = ?"
+                                   " AND head_hash = ?",
+                                   -1, &q, NULL) != SQLITE_OK) {
+                st = db_fail(err, s->db, "sources");
+                goto out;
+            }
+            sqlite3_bind_int64(q, 1, (int64_t)in->match_len);
+            sqlite3_bind_int64(q, 2, (int64_t)in->match_hash);
+            if (sqlite3_step(q) != SQLITE_DONE) {
+                st = db_fail(err, s->db, "sources");
+                goto out;
+            }
+            sqlite3_finalize(q);
+            q = NULL;
+        }
+        if (sqlite3_prepare_v2(s->db,
+                               "INSERT OR REPLACE INTO sources(head_len,"
+                               " head_hash, offset, content_hash, lines,"
+                               " updated) VALUES (?, ?, ?, ?, ?, ?)",
+                               -1, &q, NULL) != SQLITE_OK) {
+            st = db_fail(err, s->db, "sources");
+            goto out;
+        }
+        sqlite3_bind_int64(q, 1, (int64_t)hl);
+        sqlite3_bind_int64(q, 2, (int64_t)hh);
+        sqlite3_bind_int64(q, 3, (int64_t)in->offset);
+        sqlite3_bind_int64(q, 4, (int64_t)in->chash);
+        sqlite3_bind_int64(q, 5, (int64_t)in->lines);
+        sqlite3_bind_int64(q, 6, s->now);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            st = db_fail(err, s->db, "sources");
+            goto out;
+        }
+        in->match_len = hl;
+        in->match_hash = hh;
+        in->stored_offset = in->offset;
+    }
+    st = exec(s->db, "COMMIT", err);
+out:
+    sqlite3_finalize(q);
+    sqlite3_finalize(up_count);
+    sqlite3_finalize(up_trans);
+    if (st != RET_OK) {
+        (void)exec(s->db, "ROLLBACK", NULL);
+    } else {
+        /* the batch is written: forget it (keys of days stay known) */
+        for (i = 0; i < s->ndays; i++) {
+            struct ret__day *d = s->days[i];
+            int ks = d->key_state;
+            unsigned char key[16];
+            int64_t day = d->day;
+            memcpy(key, d->key, 16);
+            free(d->tab);
+            free(d->hll);
+            memset(d, 0, sizeof(*d));
+            d->day = day;
+            d->key_state = ks;
+            memcpy(d->key, key, 16);
+        }
+        arena_free(&s->arena);
+        s->nentries = 0;
+    }
+    return st;
+}
+
+/* Drops day structures that are empty after a flush, keeping memory
+ * bounded by the days of one batch. */
+static void
+days_compact(ret_stats *s)
+{
+    size_t i, j = 0;
+
+    for (i = 0; i < s->ndays; i++) {
+        if (s->days[i]->tab == NULL && s->days[i]->requests == 0 &&
+            s->ndays > 4 && i + 4 < s->ndays) {
+            memset(s->days[i]->key, 0, 16);
+            day_free(s->days[i]);
+        } else {
+            s->days[j++] = s->days[i];
+        }
+    }
+    s->ndays = j;
+    s->last_day = NULL;
+}
+
+/* ---- visits (in memory only) ---- */
+
+static struct ret__day *
+day_for_count(ret_stats *s, int64_t day)
+{
+    return day_get(s, day);
+}
+
+static bool
+visit_end(ret_stats *s, struct ret__visit *v)
+{
+    struct ret__day *d = day_for_count(s, v->day);
+    bool okk = d != NULL && count(s, d, RET__D_EXIT, v->page, v->plen, 1, 0);
+
+    free(v->page);
+    v->page = NULL;
+    v->vh = 0;
+    return okk;
+}
+
+static bool
+visits_rehash(ret_stats *s, size_t cap, int64_t expire_before, bool all)
+{
+    struct ret__visit *nv = calloc(cap, sizeof(*nv));
+    size_t i, n = 0;
+    bool okk = true;
+
+    if (nv == NULL)
+        return false;
+    for (i = 0; i < s->vcap; i++) {
+        struct ret__visit *v = &s->visits[i];
+        size_t j;
+        if (v->vh == 0)
+            continue;
+        if (all || v->last < expire_before) {
+            okk = visit_end(s, v) && okk;
+            continue;
+        }
+        for (j = v->vh & (cap - 1); nv[j].vh != 0; j = (j + 1) & (cap - 1))
+            ;
+        nv[j] = *v;
+        n++;
+    }
+    free(s->visits);
+    s->visits = nv;
+    s->vcap = cap;
+    s->vn = n;
+    return okk;
+}
+
+static bool
+visits_end_all(ret_stats *s)
+{
+    bool okk;
+
+    if (s->vcap == 0)
+        return true;
+    okk = visits_rehash(s, 16, 0, true);
+    visits_clear(s);
+    return okk;
+}
+
+static bool
+visit_page(ret_stats *s, uint64_t vh, int64_t t, int64_t day, const char *page,
+           size_t plen)
+{
+    struct ret__visit *v;
+    struct ret__day *d;
+    size_t i, mask;
+
+    if (t > s->vmax)
+        s->vmax = t;
+    if (s->vn * 2 >= s->vcap) {
+        size_t cap = s->vcap ? s->vcap : 1024;
+        /* expire old visits first; grow only when still full */
+        if (!visits_rehash(s, cap, s->vmax - VISIT_GAP, false))
+            return false;
+        if (s->vn * 2 >= s->vcap && !visits_rehash(s, cap * 2, 0, false))
+            return false;
+    }
+    if (plen > MAX_KEY)
+        plen = MAX_KEY;
+    mask = s->vcap - 1;
+    for (i = vh & mask; s->visits[i].vh != 0 && s->visits[i].vh != vh;
+         i = (i + 1) & mask)
+        ;
+    v = &s->visits[i];
+    if (v->vh == vh && t - v->last > VISIT_GAP && !visit_end(s, v))
+        return false;
+    d = day_get(s, day);
+    if (d == NULL)
+        return false;
+    if (v->vh != vh) {
+        /* a new visit: its entry page */
+        v->page = malloc(plen + 1);
+        if (v->page == NULL)
+            return false;
+        memcpy(v->page, page, plen);
+        v->page[plen] = '\0';
+        v->plen = plen;
+        v->vh = vh;
+        v->day = day;
+        v->last = t;
+        s->vn++;
+        return count(s, d, RET__D_ENTRY, page, plen, 1, 0);
+    }
+    if (t > v->last)
+        v->last = t;
+    if (v->plen != plen || memcmp(v->page, page, plen) != 0) {
+        char buf[2 * MAX_KEY + 2];
+        char *np;
+        memcpy(buf, v->page, v->plen);
+        buf[v->plen] = '\0';
+        memcpy(buf + v->plen + 1, page, plen);
+        if (!count(s, d, RET__D_FLOW, buf, v->plen + 1 + plen, 1, 0))
+            return false;
+        np = realloc(v->page, plen + 1);
+        if (np == NULL)
+            return false;
+        memcpy(np, page, plen);
+        np[plen] = '\0';
+        v->page = np;
+        v->plen = plen;
+    }
+    return true;
+}
+
+ret_status
+ret_stats_flush(ret_stats *s, ret_error *err)
+{
+    ret_status st;
+
+    if (s == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_stats_flush: NULL");
+    if (!visits_end_all(s))
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    st = flush_batch(s, NULL, err);
+    if (st == RET_OK)
+        days_compact(s);
+    return st;
+}
+
+/* ---- one record ---- */
+
+static bool
+slice_eq(const ret__slice *sl, const char *s)
+{
+    size_t n = strlen(s);
+
+    return sl->p != NULL && sl->n == n && memcmp(sl->p, s, n) == 0;
+}
+
+static bool
+is_asset(const char *p, size_t n)
+{
+    static const char *const ext[] = {
+        "css", "js",   "mjs", "map",  "png",  "jpg", "jpeg", "gif",
+        "ico", "svg",  "webp", "avif", "woff", "woff2", "ttf", "otf",
+        "eot", "mp4",  "webm", "mp3",  "ogg",  "wav", "json", "xml",
+        "txt", "bmp",  "pdf", "zip",  "gz",   "tgz", "webmanifest"};
+    size_t i, dot = n, el;
+
+    for (i = n; i > 0; i--) {
+        if (p[i - 1] == '/')
+            return false;
+        if (p[i - 1] == '.') {
+            dot = i;
+            break;
+        }
+    }
+    if (dot == n)
+        return false;
+    el = n - dot;
+    for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+        if (strlen(ext[i]) == el && strncasecmp(p + dot, ext[i], el) == 0)
+            return true;
+    return false;
+}
+
+/* The key of a page: path (and query when kept), redacted, without
+ * control bytes that would break a key (NUL). */
+static const char *
+page_key(ret_stats *s, const ret_record *rec, size_t *len)
+{
+    const ret__slice *p = &rec->f[RET_F_PATH], *q = &rec->f[RET_F_QUERY];
+    size_t n = 0, i;
+
+    if (p->p == NULL)
+        return NULL;
+    for (i = 0; i < p->n && n < MAX_KEY; i++)
+        s->kbuf[n++] = p->p[i] == '\0' ? '?' : p->p[i];
+    if (s->keep_query && q->p != NULL && q->n > 0 && n < MAX_KEY) {
+        s->kbuf[n++] = '?';
+        for (i = 0; i < q->n && n < MAX_KEY; i++)
+            s->kbuf[n++] = q->p[i] == '\0' ? '?' : q->p[i];
+    }
+    s->kbuf[n] = '\0';
+    return ret__redact_apply(s->redact, s->kbuf, n, len);
+}
+
+static const char *
+referrer_key(ret_stats *s, const ret__slice *r, size_t *len)
+{
+    const char *p = r->p, *e = r->p + r->n, *h, *he;
+    size_t n = 0;
+
+    if (p == NULL || r->n == 0 || (r->n == 1 && p[0] == '-'))
+        return NULL;
+    h = memmem(p, r->n, "://", 3);
+    h = h != NULL ? h + 3 : p;
+    /* user:password@ never reaches the statistics */
+    for (he = h; he < e && *he != '/' && *he != '?' && *he != '#'; he++)
+        ;
+    {
+        const char *at = memchr(h, '@', (size_t)(he - h));
+        if (at != NULL)
+            h = at + 1;
+    }
+    if (!s->full_referrer) {
+        const char *c;
+        for (c = h; c < he && n < MAX_KEY; c++) {
+            char ch = *c;
+            if (ch == ':')
+                break;
+            s->kbuf[n++] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+        }
+        s->kbuf[n] = '\0';
+        if (n == 0)
+            return NULL;
+        *len = n;
+        return s->kbuf;
+    }
+    for (; h < e && n < MAX_KEY; h++) {
+        if ((*h == '?' && !s->keep_query) || *h == '#')
+            break;
+        s->kbuf[n++] = *h == '\0' ? '?' : *h;
+    }
+    s->kbuf[n] = '\0';
+    return ret__redact_apply(s->redact, s->kbuf, n, len);
+}
+
+static bool
+opted_out(const ret_record *rec)
+{
+    return slice_eq(&rec->f[RET_F_DNT], "1") ||
+           slice_eq(&rec->f[RET_F_GPC], "1");
+}
+
+static ret_status
+add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
+           ret_error *err)
+{
+    int64_t local = rec->time + rec->utc_offset;
+    int64_t day = floor_div(local, 86400);
+    unsigned hour = (unsigned)((local - day * 86400) / 3600);
+    uint64_t bytes = rec->bytes > 0 ? (uint64_t)rec->bytes : 0;
+    struct ret__day *d = day_get(s, day);
+    const char *k;
+    size_t kn = 0;
+    uint32_t combo;
+    const ret__ua_info *info;
+    const ret__slice *ua = &rec->f[RET_F_USER_AGENT];
+    ret_ip ip;
+    bool have_ip;
+
+    if (d == NULL)
+        goto nomem;
+    d->requests++;
+    d->bytes += bytes;
+    if (in->pending_unparsed) {
+        d->unparsed += in->pending_unparsed;
+        in->pending_unparsed = 0;
+    }
+    in->last_day = day;
+    in->have_day = true;
+    if (rec->status >= 100 && rec->status <= 999) {
+        d->status_hits[rec->status]++;
+        d->status_bytes[rec->status] += bytes;
+    }
+    d->hour_hits[hour]++;
+    d->hour_bytes[hour] += bytes;
+    if (rec->f[RET_F_METHOD].p != NULL &&
+        !count(s, d, RET__D_METHOD, rec->f[RET_F_METHOD].p,
+               rec->f[RET_F_METHOD].n > 16 ? 16 : rec->f[RET_F_METHOD].n, 1,
+               bytes))
+        goto nomem;
+    if (rec->f[RET_F_PROTOCOL].p != NULL &&
+        !count(s, d, RET__D_PROTOCOL, rec->f[RET_F_PROTOCOL].p,
+               rec->f[RET_F_PROTOCOL].n > 16 ? 16 : rec->f[RET_F_PROTOCOL].n,
+               1, bytes))
+        goto nomem;
+    if (rec->f[RET_F_VHOST].p != NULL &&
+        !count(s, d, RET__D_VHOST, rec->f[RET_F_VHOST].p, rec->f[RET_F_VHOST].n,
+               1, bytes))
+        goto nomem;
+    k = referrer_key(s, &rec->f[RET_F_REFERER], &kn);
+    if (k != NULL && !count(s, d, RET__D_REFERRER, k, kn, 1, bytes))
+        goto nomem;
+    if (s->ua == NULL &&
+        ret__ua_new(s->uap, &s->ua, err) != RET_OK)
+        return err ? err->status : RET_E_NOMEM;
+    combo = ua->p != NULL ? ret__ua_lookup(s->ua, ua->p, ua->n)
+                          : ret__ua_lookup(s->ua, "", 0);
+    info = ret__ua_info_of(s->ua, combo);
+    if (info == NULL ||
+        !count(s, d, RET__D_UA, (const char *)&combo, sizeof(combo), 1, bytes))
+        goto nomem;
+    /* the page last: kbuf holds it for the flows below */
+    k = page_key(s, rec, &kn);
+    if (k != NULL) {
+        if (!count(s, d, RET__D_PAGE, k, kn, 1, bytes))
+            goto nomem;
+        if (rec->status == 404 && !count(s, d, RET__D_NOTFOUND, k, kn, 1, bytes))
+            goto nomem;
+    }
+    have_ip = rec->f[RET_F_CLIENT].p != NULL &&
+              ret_ip_parse(rec->f[RET_F_CLIENT].p, rec->f[RET_F_CLIENT].n, &ip,
+                           NULL) == RET_OK;
+    if (have_ip && s->ngeo > 0) {
+        char cc[8] = "", asn[128] = "", c2[8], a2[128];
+        size_t g;
+        for (g = 0; g < s->ngeo; g++) {
+            ret__geoip_lookup(s->geo[g], &ip, c2, a2, sizeof(a2));
+            if (cc[0] == '\0' && c2[0] != '\0')
+                memcpy(cc, c2, sizeof(cc));
+            if (asn[0] == '\0' && a2[0] != '\0')
+                memcpy(asn, a2, sizeof(asn));
+        }
+        if (!count(s, d, RET__D_COUNTRY, cc[0] ? cc : "unknown",
+                   strlen(cc[0] ? cc : "unknown"), 1, bytes))
+            goto nomem;
+        if (asn[0] != '\0' &&
+            !count(s, d, RET__D_NETWORK, asn, strlen(asn), 1, bytes))
+            goto nomem;
+    }
+    if (have_ip && !opted_out(rec)) {
+        int kst = day_key(s, d, err);
+        unsigned char buf[16 + 1 + 8];
+        uint64_t uah, vh;
+        if (kst < 0) {
+            memset(&ip, 0, sizeof(ip));
+            return err ? err->status : RET_E_DB;
+        }
+        if (kst == 0) {
+            in->late++;
+        } else {
+            static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0,
+                                                     0, 0, 0, 0xff, 0xff};
+            if (ip.family == 6 && memcmp(ip.bytes, mapped, 12) == 0) {
+                /* ::ffff:a.b.c.d is the IPv4 client a.b.c.d */
+                unsigned char v4[4];
+                memcpy(v4, ip.bytes + 12, 4);
+                memset(&ip, 0, sizeof(ip));
+                ip.family = 4;
+                memcpy(ip.bytes, v4, 4);
+            }
+            uah = ua->p != NULL ? ret__hash(ua->p, ua->n, 0x5541) : 0;
+            memcpy(buf, ip.bytes, 16);
+            buf[16] = ip.family;
+            memcpy(buf + 17, &uah, 8);
+            vh = ret__siphash24(d->key, buf, sizeof(buf));
+            memset(buf, 0, sizeof(buf));
+            if (d->hll == NULL && (d->hll = calloc(1, sizeof(*d->hll))) == NULL)
+                goto nomem;
+            ret__hll_add(d->hll, vh);
+            if (!s->no_flows && k != NULL && info->crawler == NULL &&
+                slice_eq(&rec->f[RET_F_METHOD], "GET") &&
+                ((rec->status >= 200 && rec->status < 300) ||
+                 rec->status == 304) &&
+                !is_asset(k, kn) &&
+                !visit_page(s, vh | 1, rec->time, day, k, kn))
+                goto nomem;
+        }
+    }
+    memset(&ip, 0, sizeof(ip));
+    return RET_OK;
+nomem:
+    memset(&ip, 0, sizeof(ip));
+    return ret__fail(err, RET_E_NOMEM, "out of memory");
+}
+
+/* ---- inputs ---- */
+
+/* Finds what was ingested before of the stream whose first bytes are in
+ * in->head. */
+static ret_status
+input_match(ret_stats *s, struct ret__input *in, ret_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    ret_status st = RET_OK;
+    size_t hl = in->head_len;
+    uint64_t hh = ret__hash(in->head, hl, SEED_HEAD);
+
+    if (hl == 0)
+        return RET_OK;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT head_len, head_hash, offset, content_hash"
+                           " FROM sources WHERE (head_len = ?1 AND"
+                           " head_hash = ?2) OR head_len < ?1"
+                           " ORDER BY head_len DESC",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(err, s->db, "sources");
+    sqlite3_bind_int64(q, 1, (int64_t)hl);
+    sqlite3_bind_int64(q, 2, (int64_t)hh);
+    for (;;) {
+        int rc = sqlite3_step(q);
+        size_t len;
+        uint64_t h;
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            st = db_fail(err, s->db, "sources");
+            break;
+        }
+        len = (size_t)sqlite3_column_int64(q, 0);
+        h = (uint64_t)sqlite3_column_int64(q, 1);
+        if (len == 0 || len > hl || ret__hash(in->head, len, SEED_HEAD) != h)
+            continue;
+        in->match_len = len;
+        in->match_hash = h;
+        in->prev_offset = (uint64_t)sqlite3_column_int64(q, 2);
+        in->prev_hash = (uint64_t)sqlite3_column_int64(q, 3);
+        in->stored_offset = in->prev_offset;
+        break;
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+static ret_status
+input_line(ret_stats *s, struct ret__input *in, const char *line, size_t len,
+           ret_error *err)
+{
+    const ret_record *rec;
+    ret_status st;
+    ret_error perr;
+
+    in->offset += len;
+    in->chash = ret__hash(line, len, in->chash);
+    in->lines++;
+    if (in->offset <= in->prev_offset) {
+        s->last_skipped++;
+        if (in->offset == in->prev_offset && in->chash != in->prev_hash)
+            in->mismatch = true;
+        return RET_OK;
+    }
+    st = ret_parser_parse(in->parser, line, len, &rec, &perr);
+    if (st == RET_OK && rec->has_time) {
+        s->last_counted++;
+        if ((st = add_record(s, in, rec, err)) != RET_OK)
+            return st;
+    } else if (st == RET_EOF) {
+        /* a header or an empty line: nothing to count */
+    } else {
+        s->last_unparsed++;
+        if (in->have_day) {
+            struct ret__day *d = day_get(s, in->last_day);
+            if (d == NULL)
+                return ret__fail(err, RET_E_NOMEM, "out of memory");
+            d->unparsed++;
+        } else {
+            in->pending_unparsed++;
+        }
+    }
+    if (s->nentries > FLUSH_ENTRIES || s->ndays > FLUSH_DAYS) {
+        if ((st = flush_batch(s, in, err)) != RET_OK)
+            return st;
+        days_compact(s);
+    }
+    return RET_OK;
+}
+
+/* Stores a line of the head phase (to be replayed after the match). */
+static bool
+buf_append(char **buf, size_t *n, size_t *cap, const char *p, size_t len)
+{
+    if (*n + len > *cap) {
+        size_t c = *cap ? *cap : 8192;
+        char *v;
+        while (c < *n + len)
+            c *= 2;
+        v = realloc(*buf, c);
+        if (v == NULL)
+            return false;
+        *buf = v;
+        *cap = c;
+    }
+    memcpy(*buf + *n, p, len);
+    *n += len;
+    return true;
+}
+
+ret_status
+ret_stats_ingest_reader(ret_stats *s, ret_reader *r, const char *format,
+                        const char *site, ret_error *err)
+{
+    struct ret__input in;
+    ret_format *fmt = NULL;
+    ret_status st;
+    char *held = NULL;
+    size_t nheld = 0, capheld = 0, pos;
+    const char *line;
+    size_t len;
+    bool gz, eof = false;
+    uint64_t nlines = 0;
+    char site_buf[256];
+
+    if (s == NULL || r == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_stats_ingest_reader: NULL");
+    memset(&in, 0, sizeof(in));
+    s->last_counted = s->last_skipped = s->last_unparsed = 0;
+    snprintf(site_buf, sizeof(site_buf), "%s", site ? site : "");
+    in.site = site_buf;
+    if (strcmp(site_buf, s->cur_site) != 0) {
+        /* visits do not span sites */
+        if ((st = ret_stats_flush(s, err)) != RET_OK)
+            return st;
+        memcpy(s->cur_site, site_buf, sizeof(s->cur_site));
+    }
+    s->flush_site = s->cur_site;
+    if ((st = ret_format_compile(format ? format : "auto", &fmt, err)) !=
+            RET_OK ||
+        (st = ret_parser_new(fmt, &in.parser, err)) != RET_OK)
+        goto out;
+    gz = ret_reader_is_gzip(r) != 0;
+    /* the head: the first 4 KiB identify the stream */
+    while (nheld < HEAD_BYTES) {
+        st = ret_reader_next(r, &line, &len, err);
+        if (st == RET_EOF) {
+            eof = true;
+            break;
+        }
+        if (st != RET_OK)
+            goto out;
+        if (!buf_append(&held, &nheld, &capheld, line, len)) {
+            st = ret__fail(err, RET_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    in.head_len = nheld < HEAD_BYTES ? nheld : HEAD_BYTES;
+    memcpy(in.head, held ? held : "", in.head_len);
+    if ((st = input_match(s, &in, err)) != RET_OK)
+        goto out;
+    /* replay the held lines, then read on */
+    pos = 0;
+    for (;;) {
+        if (pos < nheld) {
+            const char *nl = memchr(held + pos, '\n', nheld - pos);
+            line = held + pos;
+            len = nl ? (size_t)(nl - line) + 1 : nheld - pos;
+            pos += len;
+        } else if (eof) {
+            break;
+        } else {
+            st = ret_reader_next(r, &line, &len, err);
+            if (st == RET_EOF) {
+                eof = true;
+                break;
+            }
+            if (st != RET_OK)
+                goto out;
+        }
+        /* a live file's last line may still be being written: it is
+         * counted once complete (gzip data is complete); only the last
+         * line can lack its newline */
+        if (len == 0)
+            continue;
+        if (line[len - 1] != '\n' && !gz)
+            break;
+        if ((st = input_line(s, &in, line, len, err)) != RET_OK)
+            goto out;
+        if ((++nlines & 8191) == 0 && s->progress != NULL)
+            s->progress(s->progress_ctx, ret_reader_raw_offset(r),
+                        ret_reader_raw_size(r));
+    }
+    if (in.pending_unparsed) {
+        int64_t day = floor_div(s->now, 86400);
+        struct ret__day *d = day_get(s, in.have_day ? in.last_day : day);
+        if (d == NULL) {
+            st = ret__fail(err, RET_E_NOMEM, "out of memory");
+            goto out;
+        }
+        d->unparsed += in.pending_unparsed;
+    }
+    if ((st = flush_batch(s, &in, err)) != RET_OK)
+        goto out;
+    days_compact(s);
+    if (s->progress != NULL)
+        s->progress(s->progress_ctx, ret_reader_raw_offset(r),
+                    ret_reader_raw_size(r));
+out:
+    if (st != RET_OK) {
+        /* what was not committed is dropped: a later run counts it */
+        size_t i;
+        for (i = 0; i < s->ndays; i++) {
+            free(s->days[i]->tab);
+            s->days[i]->tab = NULL;
+            s->days[i]->n = s->days[i]->cap = 0;
+            free(s->days[i]->hll);
+            s->days[i]->hll = NULL;
+            s->days[i]->requests = s->days[i]->bytes = 0;
+            s->days[i]->unparsed = 0;
+            memset(s->days[i]->status_hits, 0, sizeof(s->days[i]->status_hits));
+            memset(s->days[i]->status_bytes, 0,
+                   sizeof(s->days[i]->status_bytes));
+            memset(s->days[i]->hour_hits, 0, sizeof(s->days[i]->hour_hits));
+            memset(s->days[i]->hour_bytes, 0, sizeof(s->days[i]->hour_bytes));
+        }
+        arena_free(&s->arena);
+        s->nentries = 0;
+        visits_clear(s);
+    }
+    free(held);
+    ret_parser_free(in.parser);
+    ret_format_free(fmt);
+    return st;
+}
+
+ret_status
+ret_stats_ingest_file(ret_stats *s, const char *path, const char *format,
+                      const char *site, ret_error *err)
+{
+    ret_reader *r = NULL;
+    ret_status st;
+
+    if (s == NULL || path == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_stats_ingest_file: NULL");
+    if ((st = ret_reader_open(path, &r, err)) != RET_OK)
+        return st;
+    st = ret_stats_ingest_reader(s, r, format, site, err);
+    ret_reader_free(r);
+    return st;
+}
+
+/* ---- merge ---- */
+
+ret_status
+ret_stats_merge(ret_stats *s, const char *path, ret_error *err)
+{
+    sqlite3 *src = NULL;
+    sqlite3_stmt *q = NULL, *w = NULL, *h = NULL;
+    ret_status st = RET_OK;
+    char inst[64] = "";
+    bool in_tx = false;
+    int rc;
+
+    if (s == NULL || path == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_stats_merge: NULL");
+    if ((st = ret_stats_flush(s, err)) != RET_OK)
+        return st;
+    if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        st = ret__fail(err, RET_E_DB, "%s: %s", path,
+                       src ? sqlite3_errmsg(src) : "cannot open");
+        goto out;
+    }
+    sqlite3_busy_timeout(src, 10000);
+    if (sqlite3_prepare_v2(src, "SELECT v FROM meta WHERE k = 'instance'", -1,
+                           &q, NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW) {
+        st = ret__fail(err, RET_E_DB, "%s: not a statistics database", path);
+        goto out;
+    }
+    snprintf(inst, sizeof(inst), "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    q = NULL;
+    if (strcmp(inst, s->instance) == 0) {
+        st = ret__fail(err, RET_E_INVAL, "%s: is the target database itself",
+                       path);
+        goto out;
+    }
+    if ((st = exec(s->db, "BEGIN IMMEDIATE", err)) != RET_OK)
+        goto out;
+    in_tx = true;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO merged(instance, merged_at)"
+                           " VALUES (?, ?)",
+                           -1, &w, NULL) != SQLITE_OK) {
+        st = db_fail(err, s->db, "merged");
+        goto out;
+    }
+    sqlite3_bind_text(w, 1, inst, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(w, 2, s->now);
+    rc = sqlite3_step(w);
+    if (rc == SQLITE_CONSTRAINT) {
+        st = ret__fail(err, RET_E_INVAL,
+                       "%s: already merged into this database (merge into a "
+                       "fresh one to refresh)",
+                       path);
+        goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        st = db_fail(err, s->db, "merged");
+        goto out;
+    }
+    sqlite3_finalize(w);
+    w = NULL;
+    /* counts */
+    if (sqlite3_prepare_v2(src,
+                           "SELECT dim, day, site, key, hits, bytes FROM counts",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            s->db,
+            "INSERT INTO counts(dim, day, site, key, hits, bytes)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dim, day, site, key)"
+            " DO UPDATE SET hits = hits + excluded.hits,"
+            " bytes = bytes + excluded.bytes",
+            -1, &w, NULL) != SQLITE_OK) {
+        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
+        goto out;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int c;
+        sqlite3_reset(w);
+        for (c = 0; c < 6; c++)
+            sqlite3_bind_value(w, c + 1, sqlite3_column_value(q, c));
+        if (sqlite3_step(w) != SQLITE_DONE) {
+            st = db_fail(err, s->db, "counts");
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
+        goto out;
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(w);
+    q = w = NULL;
+    /* transitions */
+    if (sqlite3_prepare_v2(src,
+                           "SELECT day, site, src, dst, hits FROM transitions",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            s->db,
+            "INSERT INTO transitions(day, site, src, dst, hits)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(day, site, src, dst)"
+            " DO UPDATE SET hits = hits + excluded.hits",
+            -1, &w, NULL) != SQLITE_OK) {
+        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
+        goto out;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int c;
+        sqlite3_reset(w);
+        for (c = 0; c < 5; c++)
+            sqlite3_bind_value(w, c + 1, sqlite3_column_value(q, c));
+        if (sqlite3_step(w) != SQLITE_DONE) {
+            st = db_fail(err, s->db, "transitions");
+            goto out;
+        }
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(w);
+    q = w = NULL;
+    /* days, with the union of the visitor sketches */
+    if (sqlite3_prepare_v2(src,
+                           "SELECT site, day, requests, bytes, unparsed,"
+                           " visitors FROM days",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "SELECT visitors FROM days WHERE site = ? AND"
+                           " day = ?",
+                           -1, &h, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            s->db,
+            "INSERT INTO days(site, day, requests, bytes, unparsed, visitors)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(site, day) DO UPDATE"
+            " SET requests = requests + excluded.requests,"
+            " bytes = bytes + excluded.bytes,"
+            " unparsed = unparsed + excluded.unparsed,"
+            " visitors = coalesce(excluded.visitors, visitors)",
+            -1, &w, NULL) != SQLITE_OK) {
+        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
+        goto out;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        ret__hll a, b;
+        bool have = false;
+        int c;
+        if (sqlite3_column_type(q, 5) == SQLITE_BLOB &&
+            ret__hll_load(&a, sqlite3_column_blob(q, 5),
+                          (size_t)sqlite3_column_bytes(q, 5)))
+            have = true;
+        sqlite3_reset(h);
+        sqlite3_bind_value(h, 1, sqlite3_column_value(q, 0));
+        sqlite3_bind_value(h, 2, sqlite3_column_value(q, 1));
+        if (sqlite3_step(h) == SQLITE_ROW &&
+            sqlite3_column_type(h, 0) == SQLITE_BLOB &&
+            ret__hll_load(&b, sqlite3_column_blob(h, 0),
+                          (size_t)sqlite3_column_bytes(h, 0))) {
+            if (have)
+                ret__hll_merge(&a, &b);
+            else
+                a = b;
+            have = true;
+        }
+        sqlite3_reset(w);
+        for (c = 0; c < 5; c++)
+            sqlite3_bind_value(w, c + 1, sqlite3_column_value(q, c));
+        if (have)
+            sqlite3_bind_blob(w, 6, a.reg, RET__HLL_M, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(w, 6);
+        if (sqlite3_step(w) != SQLITE_DONE) {
+            st = db_fail(err, s->db, "days");
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
+        goto out;
+    }
+    st = exec(s->db, "COMMIT", err);
+    in_tx = st != RET_OK;
+out:
+    sqlite3_finalize(q);
+    sqlite3_finalize(w);
+    sqlite3_finalize(h);
+    if (in_tx)
+        (void)exec(s->db, "ROLLBACK", NULL);
+    sqlite3_close(src);
+    return st;
+}
+
+sqlite3 *
+ret__stats_db(ret_stats *s)
+{
+    return s->db;
+}
