@@ -1,0 +1,143 @@
+#!/bin/sh
+# apache.sh - retention anonymize as Apache httpd's piped logger.
+#
+# Starts a private Apache (its own config and ServerRoot in the test's
+# temporary directory, on 127.0.0.1 and a free port, no system config or
+# service) whose CustomLog pipes into the built `retention anonymize
+# --line-buffered -o FILE`, as contrib/apache/retention.conf does; sends
+# APACHE_REQUESTS (default 10000) requests one after the other, each with
+# its own path and a random X-Forwarded-For address, runs `apachectl -k
+# graceful` in the middle, and checks that every request is logged exactly
+# once, in order, with no client address in clear.
+#
+# Needs the Debian packages apache2 (apache2-utils for apachectl) and curl.
+. "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/integration/server.sh"
+
+N=${APACHE_REQUESTS:-10000}
+httpd=$(command -v apache2 || command -v httpd || true)
+[ -n "$httpd" ] || for p in /usr/sbin/apache2 /usr/sbin/httpd; do
+    [ -x "$p" ] && httpd=$p && break
+done
+[ -n "$httpd" ] || skip_all "apache2 not installed (apt-get install apache2)"
+command -v curl >/dev/null || skip_all "curl not installed (apt-get install curl)"
+command -v timeout >/dev/null || skip_all "timeout (coreutils) not installed"
+"$RETENTION" anonymize --help >/dev/null 2>&1 ||
+    skip_all "retention anonymize is not built"
+moddir=
+for d in /usr/lib/apache2/modules /usr/lib64/httpd/modules /usr/lib/httpd/modules \
+    /usr/libexec/apache2; do
+    [ -f "$d/mod_mpm_prefork.so" ] && moddir=$d && break
+done
+[ -n "$moddir" ] || skip_all "no mod_mpm_prefork.so found for $httpd"
+apachectl=$(command -v apachectl || command -v apache2ctl || true)
+
+A="$T/apache"
+mkdir -p "$A/htdocs" "$A/run" "$A/lock" "$T/logs"
+echo ok >"$A/htdocs/ok.txt"
+# The server's children may run as an unprivileged user: let them in.
+chmod 755 "$T" "$A" "$A/htdocs"
+chmod 644 "$A/htdocs/ok.txt"
+user_conf=
+if [ "$(id -u)" -eq 0 ]; then
+    user_conf="User nobody
+Group $(id -gn nobody)"
+fi
+
+# The contrib snippet, with this build's program and the test's paths.
+sed -e "s#/usr/bin/retention#$RETENTION#g" \
+    -e "s#/var/log/apache2/#$T/logs/#g" \
+    "$top_srcdir/contrib/apache/retention.conf" >"$A/retention.conf"
+
+port=$(srv_port)
+cat >"$A/httpd.conf" <<EOF
+ServerRoot "$A"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$A/run/httpd.pid"
+DefaultRuntimeDir "$A/run"
+Mutex file:$A/lock default
+ErrorLog "$A/error.log"
+LogLevel notice
+LoadModule mpm_prefork_module $moddir/mod_mpm_prefork.so
+LoadModule authz_core_module $moddir/mod_authz_core.so
+LoadModule alias_module $moddir/mod_alias.so
+$user_conf
+DocumentRoot "$A/htdocs"
+<Directory "$A/htdocs">
+    Require all granted
+</Directory>
+# Every request of the test gets the same small page.
+AliasMatch "^/(r/|ready)" "$A/htdocs/ok.txt"
+KeepAlive On
+MaxKeepAliveRequests 0
+Timeout 30
+# The formats of the Debian configuration, and one behind a proxy.
+LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
+LogFormat "%{X-Forwarded-For}i %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" proxied
+Include "$A/retention.conf"
+CustomLog "|$RETENTION anonymize --line-buffered -o $T/logs/proxied.log" proxied
+EOF
+
+"$httpd" -t -f "$A/httpd.conf" >"$T/configtest" 2>&1
+ok $? "apache accepts the configuration (with contrib/apache/retention.conf)"
+sed 's/^/#   /' "$T/configtest" | grep -v 'Syntax OK' | head -5 || true
+
+"$httpd" -f "$A/httpd.conf" -k start >"$T/start" 2>&1
+srv_wait 10 "test -s '$A/run/httpd.pid'" || true
+pid=$(cat "$A/run/httpd.pid" 2>/dev/null || true)
+if [ -z "$pid" ]; then
+    ok 1 "apache starts on 127.0.0.1:$port"
+    sed 's/^/#   /' "$T/start" "$A/error.log" 2>/dev/null | head -20
+    done_testing
+    exit 1
+fi
+srv_stop_at_exit "$pid" "'$httpd' -f '$A/httpd.conf' -k stop"
+srv_wait 10 "curl -s -o /dev/null 'http://127.0.0.1:$port/ready'" 
+ok $? "apache answers on 127.0.0.1:$port"
+# The readiness probe is not part of the count.
+srv_wait 10 "grep -q 'GET /ready' '$T/logs/access.log' 2>/dev/null" || true
+: >"$T/mark"
+
+srv_addresses "$N" 42 "$T/addrs"
+srv_requests "$N" "$port" "$T/curl.conf" "$T/addrs"
+start=$(date +%s)
+timeout 120 curl -s --config "$T/curl.conf" >"$T/curl.out" 2>&1 &
+curl_pid=$!
+srv_stop_at_exit "$curl_pid"
+# The graceful restart happens in the middle of the requests.
+srv_wait 60 "[ \$(grep -c 'GET /r/' '$T/logs/access.log') -ge $((N / 2)) ]"
+ok $? "half of the requests are logged"
+before=$(grep -c 'GET /r/' "$T/logs/access.log")
+if [ -n "$apachectl" ]; then
+    "$apachectl" -k graceful -f "$A/httpd.conf" >"$T/graceful" 2>&1
+else
+    "$httpd" -k graceful -f "$A/httpd.conf" >"$T/graceful" 2>&1
+fi
+ok $? "apachectl -k graceful (after $before requests)"
+wait "$curl_pid"
+ok $? "curl sent $N requests in $(($(date +%s) - start)) s"
+srv_settle "$T/logs/access.log" $((N + 1)) 20 || true
+srv_settle "$T/logs/proxied.log" $((N + 1)) 20 || true
+like "$A/error.log" 'Graceful restart requested|SIGUSR1 received' "apache restarted gracefully"
+
+# Stopping apache closes the pipes: the anonymizers end on their own.
+"$httpd" -f "$A/httpd.conf" -k stop >/dev/null 2>&1
+srv_gone "$pid" 20
+ok $? "apache stops"
+srv_wait 10 "! pgrep -f -- '$T/logs' >/dev/null"
+ok $? "the piped anonymizers exit when apache closes their pipe"
+
+grep -v 'GET /ready' "$T/logs/access.log" >"$T/access.log"
+grep -v 'GET /ready' "$T/logs/proxied.log" >"$T/proxied.log"
+srv_check_log "$T/access.log" "$N" "combined log"
+srv_check_log "$T/proxied.log" "$N" "proxied log"
+like "$T/access.log" '^127\.0\.0\.0 - - \[' "the client is logged as 127.0.0.0"
+unlike "$T/logs/access.log" '127\.0\.0\.1' "127.0.0.1 appears nowhere in the log"
+is "$(grep -c '^127\.0\.0\.0 ' "$T/access.log")" "$N" "every line's client is truncated"
+srv_check_masked "$T/proxied.log" "$T/addrs" "proxied log"
+unlike "$A/error.log" 'retention:' "the anonymizers reported no error"
+unlike "$A/error.log" 'piped log program .* failed' "no piped logger failed"
+grep -E 'retention:|piped log' "$A/error.log" | head -5 | sed 's/^/#   /' || true
+
+done_testing
