@@ -637,7 +637,8 @@ ret_format_compile(const char *spec, ret_format **out, ret_error *err)
         st = ret__regex_compile(f, spec + 6, err);
     } else if ((def = preset_def(spec)) != NULL) {
         st = compile_fields(f, def, err);
-    } else if (strchr(spec, '%') == NULL && strchr(spec, '$') == NULL) {
+    } else if (strncmp(spec, "nginx:", 6) != 0 && strchr(spec, '%') == NULL &&
+               strchr(spec, '$') == NULL) {
         st = ret__fail(err, RET_E_FORMAT,
                        "format: unknown format '%.60s' (a preset: auto, "
                        "common, combined, vhost_combined, nginx, "
@@ -1213,8 +1214,9 @@ ret__rec_finish(ret_record *r, struct ret__fill *fl)
  * of the line or a space). Returns e when there is none. */
 static size_t
 quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
-           bool next_is_last)
+           bool next_is_last, bool *closed)
 {
+    *closed = false;
     while (i < e) {
         const char *q = memchr(l + i, '"', e - i);
         size_t k, bs = 0;
@@ -1224,6 +1226,8 @@ quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
         k = (size_t)(q - l);
         while (k - bs > 0 && l[k - bs - 1] == '\\')
             bs++;
+        if (bs % 2 == 0)
+            *closed = true;
         if (bs % 2 == 0 && e - k >= next->n &&
             memcmp(l + k, next->s, next->n) == 0 &&
             (!next_is_last || k + next->n == e || l[k + next->n] == ' '))
@@ -1231,6 +1235,15 @@ quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
         i = k + 1;
     }
     return e;
+}
+
+/* $upstream_addr writes groups as "a:80, b:80 : c:80": is the space at
+ * i part of a " : "? */
+static bool
+up_group(const char *l, size_t i, size_t e)
+{
+    return (e - i >= 3 && l[i + 1] == ':' && l[i + 2] == ' ') ||
+           (i >= 2 && l[i - 1] == ':' && l[i - 2] == ' ');
 }
 
 static ret_status
@@ -1278,9 +1291,11 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
 
             end = sp ? (size_t)(sp - l) : e;
         } else if (it->quoted) {
-            end = quoted_end(l, pos, e, next, i + 2 == f->nitems);
+            bool closed;
+
+            end = quoted_end(l, pos, e, next, i + 2 == f->nitems, &closed);
             if (end == e)
-                return ret__parse_fail(err, "quote", pos);
+                return ret__parse_fail(err, closed ? "fields" : "quote", pos);
         } else {
             bool addr = it->kind == FK_CLIENT || it->kind == FK_ADDR;
             char d = next->s[0];
@@ -1302,7 +1317,8 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
                 end = (size_t)(q - l);
                 if (e - end >= next->n &&
                     memcmp(l + end, next->s, next->n) == 0 &&
-                    !(addr && end > pos && l[end - 1] == ',' && d == ' '))
+                    !(addr && end > pos && l[end - 1] == ',' && d == ' ') &&
+                    !(it->kind == FK_ADDR && d == ' ' && up_group(l, end, e)))
                     break;
                 if (!addr)
                     return ret__parse_fail(err, "fields", pos + 1);

@@ -1,0 +1,699 @@
+/* format-t.c - log timestamps, the format compiler and the record parser. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tap.h"
+
+/* ---- helpers --------------------------------------------------------- */
+
+static ret_format *
+compile(const char *spec)
+{
+    ret_format *f = NULL;
+    ret_error err;
+
+    if (ret_format_compile(spec, &f, &err) != RET_OK) {
+        diag("compile '%s': %s", spec, err.message);
+        return NULL;
+    }
+    return f;
+}
+
+struct P {
+    ret_format *f;
+    ret_parser *p;
+    ret_error err;
+    ret_status st;
+    const ret_record *r;
+};
+
+static void
+open_p(struct P *x, const char *spec)
+{
+    memset(x, 0, sizeof(*x));
+    x->f = compile(spec);
+    if (x->f == NULL || ret_parser_new(x->f, &x->p, &x->err) != RET_OK) {
+        diag("no parser for '%s'", spec);
+        exit(1);
+    }
+}
+
+static void
+close_p(struct P *x)
+{
+    ret_parser_free(x->p);
+    ret_format_free(x->f);
+}
+
+static const ret_record *
+parse(struct P *x, const char *line)
+{
+    x->r = NULL;
+    memset(&x->err, 0, sizeof(x->err));
+    x->st = ret_parser_parse(x->p, line, strlen(line), &x->r, &x->err);
+    return x->st == RET_OK ? x->r : NULL;
+}
+
+/* The field as a NUL-terminated string in a static buffer, "(absent)". */
+static const char *
+fld(const ret_record *r, ret_field f)
+{
+    static char buf[8][512];
+    static unsigned k;
+    const char *p;
+    size_t n;
+    char *b = buf[k++ % 8];
+
+    if (r == NULL)
+        return "(no record)";
+    if (!ret_record_field(r, f, &p, &n))
+        return "(absent)";
+    if (n >= 512)
+        n = 511;
+    memcpy(b, p, n);
+    b[n] = '\0';
+    return b;
+}
+
+/* The i-th address token as a string, prefixed with its kind letter. */
+static const char *
+addr(const ret_record *r, size_t i)
+{
+    static char buf[8][128];
+    static unsigned k;
+    char *b = buf[k++ % 8];
+    size_t off, len;
+    ret_addr_kind kind;
+
+    if (r == NULL || !ret_record_address(r, i, &off, &len, &kind))
+        return "(none)";
+    if (len > 120)
+        len = 120;
+    b[0] = kind == RET_ADDR_CLIENT ? 'c' : kind == RET_ADDR_FORWARDED ? 'f'
+                                                                      : 'o';
+    b[1] = ' ';
+    memcpy(b + 2, r->line + off, len);
+    b[len + 2] = '\0';
+    return b;
+}
+
+static int64_t
+rtime(const ret_record *r, int32_t *off)
+{
+    int64_t t = -1;
+    int32_t o = 0;
+
+    if (r == NULL || !ret_record_time(r, &t, &o))
+        return -1;
+    if (off)
+        *off = o;
+    return t;
+}
+
+static bool
+reason_is(struct P *x, const char *word)
+{
+    size_t n = strlen(word);
+
+    return x->st == RET_E_PARSE && strncmp(x->err.message, word, n) == 0 &&
+           x->err.message[n] == ':';
+}
+
+/* ---- timestamps ------------------------------------------------------- */
+
+static void
+test_time(void)
+{
+    struct ret__time_parts tp;
+    int64_t t = 0, d;
+    int32_t o = 0;
+
+    ok(ret__time_clf("10/Oct/2000:13:55:36 -0700", 26, &t, &o), "CLF");
+    is_int(t, 971211336, "CLF time is UTC");
+    is_int(o, -7 * 3600, "CLF offset -0700");
+    ok(ret__time_clf("29/Feb/2024:00:00:00 +0000", 26, &t, &o) &&
+           t == 1709164800, "CLF leap day 2024");
+    ok(!ret__time_clf("29/Feb/2023:00:00:00 +0000", 26, &t, &o),
+       "no 29 February 2023");
+    ok(!ret__time_clf("29/Feb/1900:00:00:00 +0000", 26, &t, &o),
+       "1900 is not a leap year");
+    ok(ret__time_clf("29/Feb/2000:00:00:00 +0000", 26, &t, &o),
+       "2000 is a leap year");
+    ok(!ret__time_clf("32/Oct/2000:13:55:36 -0700", 26, &t, &o), "day 32");
+    ok(!ret__time_clf("10/Foo/2000:13:55:36 -0700", 26, &t, &o), "month Foo");
+    ok(!ret__time_clf("10/Oct/2000:24:55:36 -0700", 26, &t, &o), "hour 24");
+    ok(!ret__time_clf("10/Oct/2000:13:55:36 -07", 24, &t, &o) ||
+           o == -7 * 3600, "short offset read as hours");
+    ok(!ret__time_clf("10/Oct/2000:13:55:36 x0700", 26, &t, &o),
+       "garbage offset");
+    ok(ret__time_clf("30/Jul/2018:09:03:52.726", 24, &t, &o) &&
+           t == 1532941432 && o == 0, "CLF with milliseconds, no offset");
+    ok(ret__time_clf("10/oct/2000:13:55:36 +0530", 26, &t, &o) &&
+           o == 5 * 3600 + 1800, "lower-case month, +0530");
+
+    ok(ret__time_iso("2023-08-11T11:39:21.773360139Z", 30, &t, &o) &&
+           t == 1691753961 && o == 0, "ISO with nanoseconds and Z");
+    ok(ret__time_iso("2026-12-01T10:00:00+05:30", 25, &t, &o) &&
+           t == 1796099400 && o == 19800, "ISO +05:30");
+    ok(ret__time_iso("2026-12-01T10:00:00+0530", 24, &t, &o) &&
+           t == 1796099400, "ISO +0530");
+    ok(ret__time_iso("2026-12-01 04:30:00", 19, &t, &o) &&
+           t == 1796099400 && o == 0, "ISO with a space, no offset: UTC");
+    ok(ret__time_iso("2000-10-10T13:55:36,5-07:00", 27, &t, &o) &&
+           t == 971211336 && o == -25200, "ISO comma fraction, -07:00");
+    ok(!ret__time_iso("2026-13-01T10:00:00Z", 20, &t, &o), "month 13");
+    ok(!ret__time_iso("2026-12-01T10:00:00Q", 20, &t, &o), "trailing Q");
+
+    ok(ret__time_epoch("1703373474.8155608", 18, 0, &t) && t == 1703373474,
+       "epoch seconds with a fraction");
+    ok(ret__time_epoch("1703373474815", 13, 0, &t) && t == 1703373474,
+       "epoch milliseconds by magnitude");
+    ok(ret__time_epoch("1703373474815123", 16, 0, &t) && t == 1703373474,
+       "epoch microseconds by magnitude");
+    ok(ret__time_epoch("1703373474815123456", 19, 0, &t) && t == 1703373474,
+       "epoch nanoseconds by magnitude");
+    ok(ret__time_epoch("1703373474815", 13, 1000, &t) && t == 1703373474,
+       "epoch milliseconds by scale");
+    ok(!ret__time_epoch("17033a", 6, 0, &t), "epoch with a letter");
+    ok(!ret__time_epoch("99999999999999999999", 20, 0, &t), "epoch overflow");
+
+    ok(ret__time_date("2018-01-01", 10, &d) && d == 17532, "W3C date");
+    ok(ret__time_of_day("08:09:10", 8, &o) && o == 29350, "W3C time");
+    ok(ret__time_of_day("17:00:00.660", 12, &o) && o == 61200,
+       "W3C time with milliseconds");
+    ok(!ret__time_of_day("8:09:10", 7, &o), "W3C time needs two digits");
+
+    ret__time_parts_init(&tp);
+    ok(ret__time_strf("%d/%b/%Y:%H:%M:%S %z", 20,
+                      "10/Oct/2000:13:55:36 -0700", 26, &tp) &&
+           ret__time_combine(&tp, &t, &o) && t == 971211336 && o == -25200,
+       "strftime subset: CLF spelled out");
+    ret__time_parts_init(&tp);
+    ok(ret__time_strf("%A, %B %e %Y %I:%M %p", 21,
+                      "Sunday, October  1 2000 01:55 PM", 32, &tp) &&
+           ret__time_combine(&tp, &t, &o) && t == 970408500,
+       "strftime subset: names, %%e, %%I %%p");
+    ret__time_parts_init(&tp);
+    ok(!ret__time_strf("%Y-%m-%d", 8, "2000-10-1x", 10, &tp),
+       "strftime subset rejects a mismatch");
+    {
+        char bad = 0;
+
+        ok(!ret__time_strf_valid("%Y %Q", 5, &bad) && bad == 'Q',
+           "unsupported conversion found");
+    }
+}
+
+/* ---- the compiler --------------------------------------------------- */
+
+static void
+compile_error(const char *spec, const char *needle)
+{
+    ret_format *f = NULL;
+    ret_error err;
+    ret_status st;
+
+    memset(&err, 0, sizeof(err));
+    st = ret_format_compile(spec, &f, &err);
+    ok(st == RET_E_FORMAT && f == NULL && strstr(err.message, needle),
+       "'%s' is refused: %s", spec, needle);
+    if (st != RET_E_FORMAT || strstr(err.message, needle) == NULL)
+        diag("status %d, message '%s'", (int)st, err.message);
+    ret_format_free(f);
+}
+
+static void
+test_compiler(void)
+{
+    const char *name, *def;
+    ret_format *f;
+    size_t i;
+
+    compile_error("%h %Z", "column 4: unknown directive '%Z'");
+    compile_error("%h %{User-Agent", "column 4: unterminated '%{'");
+    compile_error("%h%l", "column 3: two fields without a separator");
+    compile_error("%h %", "lacks a directive letter");
+    compile_error("%h %i", "%i needs a header name");
+    compile_error("%h %{%Q}t", "unsupported time conversion '%Q'");
+    compile_error("nginx:$remote_addr $", "'$' without a variable name");
+    compile_error("nginx:$remote_addr ${status", "unterminated '${'");
+    compile_error("nginx:just text", "has no field");
+    compile_error("", "empty format");
+    compile_error("frobnicate", "unknown format 'frobnicate'");
+    compile_error("regex:(", "regex: column");
+    compile_error("regex:^\\S+$", "no named group");
+    compile_error("regex:^(?<bogus>\\S+)$", "unknown group name 'bogus'");
+
+    for (i = 0; (name = ret_format_preset(i, &def)) != NULL; i++) {
+        f = compile(name);
+        ok(f != NULL && strcmp(ret_format_name(f), name) == 0 && def &&
+               *def, "preset %s compiles", name);
+        ret_format_free(f);
+    }
+    ok(i >= 9, "nine presets or more");
+    ok(ret_format_preset(i, &def) == NULL, "NULL past the last preset");
+    ok((f = compile("%h %l %u %t \"%r\" %>s %b %D %{ms}T %v %p %I %O "
+                    "%{X-Forwarded-For}i %{Set-Cookie}o %{HOME}e %a %A %m "
+                    "%U %q %H %B %T %V %400,501{Referer}i %!200b %<s "
+                    "%{%d/%b/%Y}t %{msec}t %{usec_frac}t %%")) != NULL,
+       "every Apache directive of the list compiles");
+    ret_format_free(f);
+    ok((f = compile("nginx:'$remote_addr - $remote_user [$time_local] '\n"
+                    "    '\"$request\" $status $body_bytes_sent';")) != NULL,
+       "an nginx.conf string in quoted parts compiles");
+    ret_format_free(f);
+    ret_format_free(NULL);
+}
+
+/* ---- Apache and nginx lines ----------------------------------------- */
+
+static const char combined_line[] =
+    "83.149.9.216 - frank [17/May/2015:10:05:03 +0000] "
+    "\"GET /presentations/kibana.png?size=1&x=%20y HTTP/1.1\" 200 203023 "
+    "\"http://semicomplete.com/presentations/\" \"Mozilla/5.0 (Macintosh; "
+    "Intel Mac OS X 10_9_1) \\\"quoted\\\" Safari/537.36\"\n";
+
+static void
+test_combined(void)
+{
+    struct P x;
+    const ret_record *r;
+    int32_t off = 1;
+
+    open_p(&x, "combined");
+    r = parse(&x, combined_line);
+    ok(r != NULL, "combined line parses");
+    is_str(fld(r, RET_F_CLIENT), "83.149.9.216", "client");
+    is_str(fld(r, RET_F_USER), "frank", "user");
+    is_str(fld(r, RET_F_TIME), "17/May/2015:10:05:03 +0000", "time field");
+    is_int(rtime(r, &off), 1431857103, "time");
+    is_int(off, 0, "offset");
+    is_str(fld(r, RET_F_REQUEST),
+           "GET /presentations/kibana.png?size=1&x=%20y HTTP/1.1", "request");
+    is_str(fld(r, RET_F_METHOD), "GET", "method");
+    is_str(fld(r, RET_F_PATH), "/presentations/kibana.png", "path");
+    is_str(fld(r, RET_F_QUERY), "size=1&x=%20y", "query");
+    is_str(fld(r, RET_F_PROTOCOL), "HTTP/1.1", "protocol");
+    is_int(ret_record_status(r), 200, "status");
+    is_int(ret_record_bytes(r), 203023, "bytes");
+    is_str(fld(r, RET_F_REFERER), "http://semicomplete.com/presentations/",
+           "referer");
+    is_str(fld(r, RET_F_USER_AGENT),
+           "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) \\\"quoted\\\" "
+           "Safari/537.36", "user agent with escaped quotes, raw");
+    is_int(ret_record_address_count(r), 1, "one address");
+    is_str(addr(r, 0), "c 83.149.9.216", "the client address at 0");
+
+    /* the same line with CRLF */
+    {
+        char crlf[sizeof(combined_line) + 1];
+
+        memcpy(crlf, combined_line, sizeof(combined_line) - 2);
+        memcpy(crlf + sizeof(combined_line) - 2, "\r\n", 3);
+        r = parse(&x, crlf);
+        is_str(fld(r, RET_F_USER_AGENT),
+               "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) \\\"quoted\\\" "
+               "Safari/537.36", "CRLF: the \\r is not in the last field");
+    }
+    r = parse(&x, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"HEAD / "
+                  "HTTP/1.0\" 304 - \"-\" \"-\"");
+    ok(r != NULL, "bytes '-' parses");
+    is_int(ret_record_bytes(r), 0, "bytes '-' is 0 body bytes");
+    is_str(fld(r, RET_F_BYTES), "(absent)", "bytes '-': no field");
+    is_str(fld(r, RET_F_REFERER), "(absent)", "referer '-' is absent");
+    is_str(fld(r, RET_F_USER), "(absent)", "user '-' is absent");
+
+    parse(&x, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" "
+              "200 12 \"-\" \"Mozilla/5.0 (unclosed");
+    ok(reason_is(&x, "quote"), "unclosed quote: reason quote (%s)",
+       x.err.message);
+    ok(strstr(x.err.message, "1.2.3.4") == NULL,
+       "the error does not quote the address");
+    parse(&x, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" "
+              "2x0 12 \"-\" \"-\"");
+    ok(reason_is(&x, "status"), "bad status: reason status");
+    parse(&x, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" "
+              "200 1k2 \"-\" \"-\"");
+    ok(reason_is(&x, "bytes"), "bad bytes: reason bytes");
+    parse(&x, "1.2.3.4 - - [31/Jun/2015:10:05:03 +0000] \"GET / HTTP/1.1\" "
+              "200 12 \"-\" \"-\"");
+    ok(reason_is(&x, "time"), "31 June: reason time");
+    parse(&x, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\"");
+    ok(reason_is(&x, "fields"), "common line for combined: reason fields");
+    r = parse(&x, combined_line);
+    ok(r != NULL, "the parser stays usable after errors");
+    is_int(parse(&x, "") == NULL && x.st == RET_EOF, 1, "empty line: EOF");
+    is_int(parse(&x, "   \r\n") == NULL && x.st == RET_EOF, 1,
+           "blank line: EOF");
+    is_int(parse(&x, "# a comment") == NULL && x.st == RET_EOF, 1,
+           "comment: EOF");
+
+    /* an IPv6 client, brackets and port, zone */
+    r = parse(&x, "[2001:db8::1]:443 - - [17/May/2015:10:05:03 +0200] "
+                  "\"GET / HTTP/1.1\" 200 1 \"-\" \"-\"");
+    is_str(addr(r, 0), "c [2001:db8::1]:443", "bracketed IPv6 with port");
+    is_int(rtime(r, &off), 1431857103 - 7200, "+0200 honoured");
+    is_int(off, 7200, "offset +0200");
+    r = parse(&x, "fe80::1%eth0 - - [17/May/2015:10:05:03 +0000] "
+                  "\"GET / HTTP/1.1\" 200 1 \"-\" \"-\"");
+    is_str(addr(r, 0), "c fe80::1%eth0", "IPv6 with a zone");
+    r = parse(&x, "unix: - - [17/May/2015:10:05:03 +0000] \"hello\" 400 173 "
+                  "\"-\" \"-\"");
+    is_str(fld(r, RET_F_CLIENT), "unix:", "unix: client");
+    is_str(fld(r, RET_F_REQUEST), "hello", "request without method");
+    is_str(fld(r, RET_F_METHOD), "(absent)", "no method in 'hello'");
+    is_str(fld(r, RET_F_PATH), "(absent)", "no path in 'hello'");
+    /* an XFF list in the client position */
+    r = parse(&x, "10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 "
+                  "+0100] \"GET /ocelot HTTP/1.1\" 200 571 \"-\" \"-\"");
+    is_str(fld(r, RET_F_CLIENT), "10.0.0.2, 10.0.0.1, 127.0.0.1",
+           "client list field");
+    is_int(ret_record_address_count(r), 3, "three client addresses");
+    is_str(addr(r, 1), "c 10.0.0.1", "second list element");
+    is_str(addr(r, 2), "c 127.0.0.1", "third list element");
+    is_int(rtime(r, NULL), 1481105107, "+0100 time");
+    /* more than the format: address-looking tokens are listed */
+    r = parse(&x, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" "
+                  "200 1 \"-\" \"-\" \"192.0.2.7, 2001:db8::7\" 0.003");
+    ok(r != NULL, "extra trailing fields are allowed");
+    is_int(ret_record_address_count(r), 3, "trailing addresses listed");
+    is_str(addr(r, 1), "o 192.0.2.7", "trailing IPv4");
+    is_str(addr(r, 2), "o 2001:db8::7", "trailing IPv6");
+    /* NUL bytes and invalid UTF-8 inside a quoted field */
+    {
+        static const char nul[] = "1.2.3.4 - - [17/May/2015:10:05:03 +0000] "
+                                  "\"GET /\0\xff\xfe HTTP/1.1\" 200 1 \"-\" "
+                                  "\"\xa4\xa4\"";
+
+        x.st = ret_parser_parse(x.p, nul, sizeof(nul) - 1, &r, &x.err);
+        ok(x.st == RET_OK, "NUL and invalid UTF-8 bytes parse");
+        ok(x.st == RET_OK && r->f[RET_F_PATH].n == 4,
+           "path keeps its NUL and bytes");
+    }
+    close_p(&x);
+
+    open_p(&x, "common");
+    r = parse(&x, "piweba4y.prodigy.com - - [01/Aug/1995:00:00:01 -0400] "
+                  "\"GET /images/launch-logo.gif HTTP/1.0\" 200 1713");
+    is_str(fld(r, RET_F_CLIENT), "piweba4y.prodigy.com", "hostname client");
+    is_int(rtime(r, NULL), 807249601, "1995 time with -0400");
+    close_p(&x);
+}
+
+static void
+test_nginx(void)
+{
+    struct P x;
+    const ret_record *r;
+
+    open_p(&x, "nginx:$remote_addr - $remote_user [$time_local] \"$request\" "
+               "$status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" "
+               "\"$http_x_forwarded_for\" $request_time $upstream_addr "
+               "$host");
+    r = parse(&x, "2a03:0000:10ff:f00f:0000:0000:0:8000, 10.225.192.17 "
+                  "10.2.2.121 - - [30/Dec/2016:06:47:09 +0000] \"GET "
+                  "/test.html HTTP/1.1\" 404 8571 \"-\" \"Facebot\" "
+                  "\"203.0.113.9, 198.51.100.2\" 0.250 10.0.0.5:80, "
+                  "[2001:db8::5]:8080 : unix:/run/php.sock example.com");
+    ok(r != NULL, "nginx line with lists parses (%s)", x.err.message);
+    is_str(addr(r, 0), "c 2a03:0000:10ff:f00f:0000:0000:0:8000",
+           "full-form IPv6 client");
+    is_str(addr(r, 1), "c 10.225.192.17", "second client element");
+    is_str(addr(r, 2), "c 10.2.2.121", "third client element");
+    is_str(addr(r, 3), "f 203.0.113.9", "first XFF element");
+    is_str(addr(r, 4), "f 198.51.100.2", "second XFF element");
+    is_str(addr(r, 5), "o 10.0.0.5:80", "upstream with port");
+    is_str(addr(r, 6), "o [2001:db8::5]:8080", "bracketed upstream");
+    is_str(addr(r, 7), "o unix:/run/php.sock", "unix upstream");
+    is_int(ret_record_address_count(r), 8, "eight addresses");
+    is_str(fld(r, RET_F_XFF), "203.0.113.9, 198.51.100.2", "xff field");
+    is_str(fld(r, RET_F_VHOST), "example.com", "host");
+    is_int(r ? r->duration_us : 0, 250000, "request_time in microseconds");
+    close_p(&x);
+
+    open_p(&x, "nginx:$remote_addr [$time_iso8601] $msec \"$request_method "
+               "$request_uri $server_protocol\" $status");
+    r = parse(&x, "192.0.2.1 [2026-12-01T10:00:00+05:30] 1796099400.123 "
+                  "\"POST /a/b?c=d HTTP/2.0\" 201");
+    is_int(rtime(r, NULL), 1796099400, "time_iso8601");
+    is_str(fld(r, RET_F_METHOD), "POST", "request_method");
+    is_str(fld(r, RET_F_PATH), "/a/b", "request_uri path");
+    is_str(fld(r, RET_F_QUERY), "c=d", "request_uri query");
+    is_str(fld(r, RET_F_PROTOCOL), "HTTP/2.0", "server_protocol");
+    is_int(ret_record_status(r), 201, "status");
+    close_p(&x);
+
+    open_p(&x, "%h %l %u %{%d/%b/%Y:%H:%M:%S}t %{%z}t \"%r\" %>s %b "
+               "\"%{Forwarded}i\" %D");
+    r = parse(&x, "192.0.2.1 - - 10/Oct/2000:13:55:36 -0700 \"GET / "
+                  "HTTP/1.1\" 200 5 \"for=192.0.2.60;proto=http;by=203.0.113.43, "
+                  "for=\\\"[2001:db8:cafe::17]:4711\\\"\" 1234");
+    ok(r != NULL, "strftime time in two fields (%s)", x.err.message);
+    is_int(rtime(r, NULL), 971211336, "%%{format}t and %%{%%z}t combined");
+    is_str(addr(r, 1), "f 192.0.2.60", "Forwarded for=");
+    is_str(addr(r, 2), "o 203.0.113.43", "Forwarded by=");
+    is_int(r ? r->duration_us : 0, 1234, "%%D microseconds");
+    close_p(&x);
+}
+
+/* ---- W3C, JSON, HAProxy, regex -------------------------------------- */
+
+static void
+test_w3c(void)
+{
+    struct P x;
+    const ret_record *r;
+
+    open_p(&x, "w3c");
+    r = parse(&x, "2018-01-01 08:09:10 127.0.0.1 GET / q=100 80 - "
+                  "81.2.69.143 Mozilla/5.0+(Windows+NT+6.1) - 200 0 0 123");
+    ok(r != NULL, "a record without a header: IIS default fields");
+    is_str(addr(r, 0), "o 127.0.0.1", "s-ip");
+    is_str(addr(r, 1), "c 81.2.69.143", "c-ip");
+    is_int(rtime(r, NULL), 1514794150, "date + time, UTC");
+    is_str(fld(r, RET_F_USER_AGENT), "Mozilla/5.0+(Windows+NT+6.1)",
+           "user agent with + kept raw");
+    is_int(r ? r->duration_us : 0, 123000, "time-taken in ms");
+    is_int(parse(&x, "#Software: Microsoft Internet Information Services "
+                     "10.0") == NULL && x.st == RET_EOF, 1, "#Software: EOF");
+    is_int(parse(&x, "#Date: 2018-01-02 00:00:00") == NULL && x.st == RET_EOF,
+           1, "#Date: EOF");
+    parse(&x, "#Fields: time c-ip cs-method cs-uri-stem sc-status "
+              "cs(Referer) X-Forwarded-For\r\n");
+    ok(x.st == RET_EOF, "#Fields: EOF");
+    r = parse(&x, "10:11:12 ::1%0 GET /x.gif 404 \"http://a/b c\" "
+                  "203.0.113.1,198.51.100.1\r\n");
+    ok(r != NULL, "record of the second header block (%s)", x.err.message);
+    is_int(rtime(r, NULL), 1514887872, "time-only record takes #Date");
+    is_str(addr(r, 0), "c ::1%0", "c-ip with a zone");
+    is_str(fld(r, RET_F_REFERER), "http://a/b c", "quoted referer");
+    is_str(addr(r, 2), "f 198.51.100.1", "X-Forwarded-For list element");
+    is_int(ret_record_status(r), 404, "sc-status of the new block");
+    parse(&x, "#Fields: date time c-ip cs-uri-stem sc-status");
+    r = parse(&x, "2018-01-03 00:00:00 192.0.2.1 /y 200 extra 198.51.100.3");
+    ok(r != NULL, "more values than #Fields declares");
+    is_str(addr(r, 1), "o 198.51.100.3", "their addresses are listed");
+    parse(&x, "2018-01-03 00:00:00 192.0.2.1 \"/unclosed 200");
+    ok(reason_is(&x, "quote"), "unclosed quote in W3C");
+    close_p(&x);
+}
+
+static void
+test_json(void)
+{
+    struct P x;
+    const ret_record *r;
+
+    open_p(&x, "json");
+    r = parse(&x, "{\"level\":\"info\",\"ts\":1703373474.8155608,"
+                  "\"request\":{\"remote_ip\":\"10.0.0.1\",\"remote_port\":"
+                  "\"64985\",\"client_ip\":\"1.2.3.4\",\"proto\":\"HTTP/2.0\","
+                  "\"method\":\"GET\",\"host\":\"example.com\",\"uri\":"
+                  "\"/beta/?a=1\",\"headers\":{\"Te\":[\"trailers\"],"
+                  "\"User-Agent\":[\"Mozilla/5.0 \\\"x\\\"\"],\"Referer\":"
+                  "[\"https://example.com/\"],\"Dnt\":[\"1\"]},\"tls\":"
+                  "{\"server_name\":\"other.example\"}},\"duration\":0.25,"
+                  "\"size\":3609,\"status\":200,\"resp_headers\":{\"Server\":"
+                  "[\"Caddy\"]}}");
+    ok(r != NULL, "Caddy line parses (%s)", x.err.message);
+    is_int(rtime(r, NULL), 1703373474, "ts epoch float");
+    is_str(fld(r, RET_F_CLIENT), "10.0.0.1", "the first client key");
+    is_int(ret_record_address_count(r), 2, "remote_ip and client_ip");
+    is_str(addr(r, 1), "c 1.2.3.4", "client_ip listed");
+    is_str(fld(r, RET_F_METHOD), "GET", "method");
+    is_str(fld(r, RET_F_PATH), "/beta/", "uri path");
+    is_str(fld(r, RET_F_QUERY), "a=1", "uri query");
+    is_str(fld(r, RET_F_USER_AGENT), "Mozilla/5.0 \\\"x\\\"",
+           "header array element, raw");
+    is_str(fld(r, RET_F_REFERER), "https://example.com/", "referer header");
+    is_str(fld(r, RET_F_VHOST), "example.com", "request.host, not tls");
+    is_str(fld(r, RET_F_DNT), "1", "Dnt header");
+    is_int(ret_record_status(r), 200, "status");
+    is_int(ret_record_bytes(r), 3609, "size");
+    is_int(r ? r->duration_us : 0, 250000, "duration seconds");
+
+    r = parse(&x, "{\"ClientAddr\": \"172.20.0.1:52458\",\"ClientHost\": "
+                  "\"1.2.3.4\",\"DownstreamContentSize\":15,"
+                  "\"DownstreamStatus\":\"200\",\"Duration\":10002425284,"
+                  "\"RequestMethod\":\"GET\",\"RequestPath\":\"/my/app?id=1\","
+                  "\"RequestProtocol\":\"HTTP/1.1\",\"StartUTC\":"
+                  "\"2023-08-11T11:39:21.773360139Z\",\"request_User-Agent\":"
+                  "\"Prometheus/2.40.5\"}");
+    ok(r != NULL, "Traefik line parses (%s)", x.err.message);
+    is_str(addr(r, 0), "o 172.20.0.1:52458", "ClientAddr with port");
+    is_str(fld(r, RET_F_CLIENT), "1.2.3.4", "ClientHost is the client");
+    is_int(rtime(r, NULL), 1691753961, "StartUTC");
+    is_int(ret_record_status(r), 200, "string status");
+    is_int(r ? r->duration_us : 0, 10002425, "Duration in ns");
+    is_str(fld(r, RET_F_USER_AGENT), "Prometheus/2.40.5", "request_User-Agent");
+
+    r = parse(&x, "{\"time_local\": \"10/Oct/2000:13:55:36 -0700\", "
+                  "\"remote_addr\": \"192.168.1.2\", \"request\": \"GET / "
+                  "HTTP/1.1\", \"status\": \"404\", \"body_bytes_sent\": 0, "
+                  "\"http_x_forwarded_for\": \"203.0.113.1, 203.0.113.2\"}");
+    ok(r != NULL, "nginx JSON parses");
+    is_int(rtime(r, NULL), 971211336, "time_local in JSON");
+    is_int(ret_record_address_count(r), 3, "client and two XFF addresses");
+    is_str(addr(r, 2), "f 203.0.113.2", "XFF element");
+    parse(&x, "{\"remote_addr\": \"1.2.3.4\", \"status\": ");
+    ok(reason_is(&x, "json"), "truncated JSON: reason json");
+    parse(&x, "{\"msg\": \"server started\"}");
+    ok(reason_is(&x, "fields"), "JSON without access fields: reason fields");
+    parse(&x, "not json at all");
+    ok(reason_is(&x, "json"), "no object: reason json");
+    r = parse(&x, "caddy  | {\"request\":{\"client_ip\":\"240e:1:1::1234\"},"
+                  "\"status\":301}");
+    is_str(addr(r, 0), "c 240e:1:1::1234", "a prefix before the object");
+    close_p(&x);
+}
+
+static void
+test_haproxy_regex(void)
+{
+    struct P x;
+    const ret_record *r;
+
+    open_p(&x, "haproxy");
+    r = parse(&x, "Feb 25 16:19:49 192.168.4.2 haproxy[7]: "
+                  "141.35.244.171:53332 [25/Feb/2019:16:19:48.143] "
+                  "prod_http_in~ bk_admin/nginx_sonst 0/0/7/1457/1487 200 "
+                  "11394 - - ---- 2/1/0/0/0 0/0 {Mozilla/5.0 (Windows NT 6.1; "
+                  "rv:65.0) Firefox/65.0|10.1.2.3} {} \"GET /admin?x=1 "
+                  "HTTP/1.1\"");
+    ok(r != NULL, "HAProxy line parses (%s)", x.err.message);
+    is_str(addr(r, 0), "c 141.35.244.171:53332", "client ip:port");
+    is_str(addr(r, 1), "f 10.1.2.3", "captured X-Forwarded-For");
+    is_str(fld(r, RET_F_USER_AGENT),
+           "Mozilla/5.0 (Windows NT 6.1; rv:65.0) Firefox/65.0",
+           "captured user agent");
+    is_int(rtime(r, NULL), 1551111588, "accept date as UTC");
+    is_int(ret_record_status(r), 200, "status");
+    is_int(ret_record_bytes(r), 11394, "bytes");
+    is_str(fld(r, RET_F_PATH), "/admin", "path");
+    is_int(r ? r->duration_us : 0, 1487000, "total time");
+    parse(&x, "Feb 25 16:19:38 192.168.4.2 haproxy[1]: Proxy x started.");
+    ok(reason_is(&x, "fields"), "a non-request line: reason fields");
+    close_p(&x);
+
+    open_p(&x, "regex:^(?<host>\\S+) \\[(?<time>[^]]+)\\] \"(?<request>[^\"]*)\" "
+               "(?<status>\\d+)");
+    r = parse(&x, "192.0.2.9 [2026-12-01T10:00:00+05:30] \"GET /r?q HTTP/1.1\" "
+                  "302 from 198.51.100.77");
+    ok(r != NULL, "regex line parses");
+    is_int(rtime(r, NULL), 1796099400, "regex time");
+    is_str(fld(r, RET_F_PATH), "/r", "regex request split");
+    is_int(ret_record_status(r), 302, "regex status");
+    is_str(addr(r, 0), "c 192.0.2.9", "regex host");
+    is_str(addr(r, 1), "o 198.51.100.77", "address outside the groups");
+    parse(&x, "nothing like it");
+    ok(reason_is(&x, "regex"), "no match: reason regex");
+    close_p(&x);
+}
+
+static void
+test_auto(void)
+{
+    struct P x;
+    const ret_record *r;
+    int i;
+
+    open_p(&x, "auto");
+    ok(ret_parser_format_name(x.p) == NULL, "nothing detected yet");
+    r = parse(&x, combined_line);
+    ok(r != NULL, "auto parses a combined line");
+    is_str(ret_parser_format_name(x.p), "combined", "auto: combined");
+    is_str(fld(r, RET_F_USER), "frank", "auto record fields");
+    close_p(&x);
+
+    open_p(&x, "auto");
+    for (i = 0; i < 3; i++)
+        r = parse(&x, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / "
+                      "HTTP/1.1\" 200 1");
+    is_str(ret_parser_format_name(x.p), "common", "auto: common");
+    close_p(&x);
+
+    open_p(&x, "auto");
+    parse(&x, "#Software: Microsoft Internet Information Services 8.5");
+    is_str(ret_parser_format_name(x.p), "w3c", "auto: w3c by its header");
+    parse(&x, "#Fields: date time c-ip sc-status");
+    r = parse(&x, "2018-01-01 08:09:10 192.0.2.1 200");
+    is_int(ret_record_status(r), 200, "auto w3c record");
+    close_p(&x);
+
+    open_p(&x, "auto");
+    r = parse(&x, "{\"remote_addr\":\"192.0.2.1\",\"status\":200}");
+    is_str(ret_parser_format_name(x.p), "json", "auto: json");
+    close_p(&x);
+
+    open_p(&x, "auto");
+    parse(&x, "garbage that is no log line");
+    ok(reason_is(&x, "format"), "auto: no format fits: reason format");
+    ok(ret_parser_format_name(x.p) == NULL, "still nothing detected");
+    close_p(&x);
+}
+
+static void
+test_long_line(void)
+{
+    size_t n = 1 << 20, i;
+    char *l = malloc(n + 200);
+    struct P x;
+    const ret_record *r;
+    int len;
+
+    if (l == NULL)
+        return;
+    len = snprintf(l, 200, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET /");
+    for (i = 0; i < n; i++)
+        l[len + i] = 'a';
+    {
+        static const char tail[] = " HTTP/1.1\" 200 1 \"-\" \"-\"";
+
+        memcpy(l + len + n, tail, sizeof(tail));
+    }
+    open_p(&x, "combined");
+    x.st = ret_parser_parse(x.p, l, strlen(l), &r, &x.err);
+    ok(x.st == RET_OK && r->f[RET_F_PATH].n == n + 1, "a 1 MiB request");
+    /* unbalanced: only an opening quote, 1 MiB long */
+    x.st = ret_parser_parse(x.p, l, len + n, &r, &x.err);
+    ok(reason_is(&x, "quote"), "1 MiB unclosed quote: reason quote");
+    close_p(&x);
+    free(l);
+}
+
+int
+main(void)
+{
+    test_time();
+    test_compiler();
+    test_combined();
+    test_nginx();
+    test_w3c();
+    test_json();
+    test_haproxy_regex();
+    test_auto();
+    test_long_line();
+    return done_testing();
+}
