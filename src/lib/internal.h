@@ -222,6 +222,9 @@ RET_HIDDEN ret_status ret__safe_tempfile(int dirfd, const char *base,
                                          const char *path, char *name,
                                          size_t size, int *fd,
                                          ret_error *err);
+/* Removes the temporary files of base that a killed run left in dirfd
+ * (unlocked ".BASE.retention-XXXXXX" files). */
+RET_HIDDEN void ret__safe_clean_temps(int dirfd, const char *base);
 /* mkdir path 0750 unless it is a directory already (no symlink). */
 RET_HIDDEN ret_status ret__safe_mkdir(const char *path, ret_error *err);
 

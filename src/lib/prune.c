@@ -576,6 +576,8 @@ do_file(ret_pruner *pr, const struct cat *cx, const char *path,
         goto out;
     }
     r.mtime = (int64_t)st.st_mtim.tv_sec;
+    if (!dry)
+        ret__safe_clean_temps(dirfd, base);
     if (!dry && (pr->flags & RET_PRUNE_INGEST) &&
         (s = ingest(pr, cx, path, format, &e)) != RET_OK) {
         r.outcome = RET_PRUNE_FAILED;

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,6 +202,9 @@ ret__safe_tempfile(int dirfd, const char *base, const char *path,
                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     0600);
         if (fd >= 0) {
+            /* Held while we write: ret__safe_clean_temps() leaves a
+             * locked temporary file alone. */
+            (void)flock(fd, LOCK_EX | LOCK_NB);
             *out = fd;
             return RET_OK;
         }
@@ -208,6 +213,58 @@ ret__safe_tempfile(int dirfd, const char *base, const char *path,
                                    "%s: create temporary file", path);
     }
     return ret__fail(err, RET_E_IO, "%s: no temporary file name free", path);
+}
+
+/* Is name ".BASE.retention-XXXXXX"? */
+static bool
+is_temp_of(const char *name, const char *base)
+{
+    static const char mid[] = ".retention-";
+    size_t bl = strlen(base), i;
+
+    if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 ||
+        strncmp(name + 1 + bl, mid, sizeof(mid) - 1) != 0)
+        return false;
+    name += 1 + bl + sizeof(mid) - 1;
+    for (i = 0; i < 6; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') ||
+              (name[i] >= 'a' && name[i] <= 'f')))
+            return false;
+    return name[6] == '\0';
+}
+
+void
+ret__safe_clean_temps(int dirfd, const char *base)
+{
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+    int fd;
+
+    if ((fd = dup(dirfd)) < 0)
+        return;
+    if ((d = fdopendir(fd)) == NULL) {
+        close(fd);
+        return;
+    }
+    rewinddir(d);
+    while ((de = readdir(d)) != NULL) {
+        int tfd;
+
+        if (!is_temp_of(de->d_name, base))
+            continue;
+        tfd = openat(dirfd, de->d_name,
+                     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (tfd < 0)
+            continue;
+        /* A temporary file of a killed run: regular, ours, unlocked. */
+        if (fstat(tfd, &st) == 0 && S_ISREG(st.st_mode) &&
+            st.st_nlink == 1 && st.st_uid == geteuid() &&
+            flock(tfd, LOCK_EX | LOCK_NB) == 0)
+            unlinkat(dirfd, de->d_name, 0);
+        close(tfd);
+    }
+    closedir(d);
 }
 
 ret_status
