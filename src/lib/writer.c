@@ -304,6 +304,7 @@ static ret_status
 writer_new(const char *path, unsigned flags, ret_writer **out, ret_error *err)
 {
     ret_writer *w = calloc(1, sizeof(*w));
+    ret_status st = RET_E_NOMEM;
 
     if (w == NULL)
         return ret__fail(err, RET_E_NOMEM, "%s: out of memory", path);
@@ -313,22 +314,26 @@ writer_new(const char *path, unsigned flags, ret_writer **out, ret_error *err)
     w->out_cap = OUT_BUFSIZE;
     w->out = malloc(w->out_cap);
     if (w->path == NULL || w->out == NULL)
-        goto nomem;
+        goto out;
     if (flags & RET_WRITE_GZIP) {
         w->blk[0] = malloc(GZ_BLOCK);
         w->blk[1] = malloc(GZ_BLOCK);
         if (w->blk[0] == NULL || w->blk[1] == NULL)
-            goto nomem;
+            goto out;
         if (deflateInit2(&w->zs, GZ_LEVEL, Z_DEFLATED, 15 + 16, 8,
                          Z_DEFAULT_STRATEGY) != Z_OK)
-            goto nomem;
+            goto out;
         w->zinit = true;
     }
     *out = w;
-    return RET_OK;
-nomem:
-    ret_writer_free(w);
-    return ret__fail(err, RET_E_NOMEM, "%s: out of memory", path);
+    w = NULL;
+    st = RET_OK;
+out:
+    if (w != NULL) {
+        ret_writer_free(w);
+        ret__fail(err, st, "%s: out of memory", path);
+    }
+    return st;
 }
 
 /* dir/.base.ret-XXXXXX for path dir/base. */
