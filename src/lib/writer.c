@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,13 +212,22 @@ stop_worker(ret_writer *w)
 static void
 start_worker(ret_writer *w)
 {
+    sigset_t all, saved;
+    int rc;
+
     if (pthread_mutex_init(&w->mu, NULL) != 0)
         return;
     if (pthread_cond_init(&w->cv, NULL) != 0) {
         pthread_mutex_destroy(&w->mu);
         return;
     }
-    if (pthread_create(&w->thread, NULL, worker, w) != 0) {
+    /* The worker blocks every signal, so that the program's signals
+     * reach (and interrupt) the thread that called us. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    rc = pthread_create(&w->thread, NULL, worker, w);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (rc != 0) {
         /* no thread: compress in the caller's thread instead */
         pthread_cond_destroy(&w->cv);
         pthread_mutex_destroy(&w->mu);

@@ -832,6 +832,44 @@ test_writer_plain_gzip(void)
     bytes_free(&dec);
 }
 
+/* The gzip worker thread blocks signals, so that they reach the caller's
+ * thread (and interrupt its reads). Linux /proc only. */
+static void
+test_writer_thread_signals(void)
+{
+    ret_writer *w = NULL;
+    ret_error err;
+    struct bytes s = {0};
+    FILE *f;
+    char cmd[256], buf[256];
+    unsigned long long blk;
+    int tasks = 0, blocked = 0;
+
+    if (access("/proc/self/task", R_OK) != 0) {
+        ok(1, "# SKIP no /proc");
+        return;
+    }
+    make_sample(&s, 8, 50000, 1);
+    ok(ret_writer_open("/dev/null", RET_WRITE_GZIP, &w, &err) == RET_OK &&
+           write_pieces(w, &s, &err),
+       "gzip writer with more than a block written");
+    snprintf(cmd, sizeof(cmd),
+             "grep -h '^SigBlk' /proc/%ld/task/*/status", (long)getpid());
+    if ((f = popen(cmd, "r")) != NULL) {
+        while (fgets(buf, sizeof(buf), f) != NULL) {
+            tasks++;
+            if (sscanf(buf, "SigBlk: %llx", &blk) == 1 &&
+                (blk & 0x4003) == 0x4003) /* HUP, INT, TERM */
+                blocked++;
+        }
+        pclose(f);
+    }
+    is_int(tasks, 2, "the writer runs one worker thread");
+    is_int(blocked, 1, "the worker blocks SIGHUP, SIGINT and SIGTERM");
+    ok(ret_writer_commit(w, &err) == RET_OK, "commit");
+    bytes_free(&s);
+}
+
 static void
 test_writer_flush(void)
 {
@@ -1228,6 +1266,7 @@ main(void)
     test_pipes();
     test_open_errors();
     test_writer_plain_gzip();
+    test_writer_thread_signals();
     test_writer_flush();
     test_writer_append_fd();
     test_writer_atomic();
