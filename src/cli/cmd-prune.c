@@ -351,9 +351,10 @@ parse_opts(struct cli *g, int argc, char **argv, struct opts *o)
     const char *help = o->mode == MODE_AUDIT ? audit_help
                        : o->mode == MODE_RUN ? run_help
                                              : prune_help;
-    int ch;
+    int ch, li;
 
-    while ((ch = getopt_long(argc, argv, ":nf:h", longopts, NULL)) != -1) {
+    while ((li = -1, ch = getopt_long(argc, argv, ":nf:h", longopts, &li)) !=
+           -1) {
         /* Options that do not belong to this command. */
         if ((o->mode == MODE_AUDIT &&
              (ch == 'n' || ch == OPT_WAIT || ch == OPT_MAX_RUNTIME ||
@@ -361,7 +362,11 @@ parse_opts(struct cli *g, int argc, char **argv, struct opts *o)
             (o->mode != MODE_AUDIT && ch == OPT_JSON) ||
             (o->mode == MODE_RUN &&
              (ch == 'f' || (ch >= OPT_MAX_AGE && ch <= OPT_DONE_COL)))) {
-            cli_usage_error(g, "unknown option '%s'", argv[optind - 1]);
+            if (li >= 0)
+                cli_usage_error(g, "unknown option '--%s'",
+                                longopts[li].name);
+            else
+                cli_usage_error(g, "unknown option '-%c'", ch);
             return -1;
         }
         switch (ch) {

@@ -483,11 +483,14 @@ record(ret_pruner *pr, const struct cat *cx, const ret_prune_report *r,
                             err);
 }
 
+/* Counts the file open on fd (read from its start) into the statistics
+ * of the category's state directory. */
 static ret_status
-ingest(ret_pruner *pr, const struct cat *cx, const char *path,
+ingest(ret_pruner *pr, const struct cat *cx, int fd, const char *path,
        const char *format, ret_error *err)
 {
     const char *state = ret_category_state_dir(cx->c);
+    ret_reader *r = NULL;
     char db[4096];
     ret_status st;
     int n;
@@ -513,7 +516,17 @@ ingest(ret_pruner *pr, const struct cat *cx, const char *path,
         if ((pr->stats_dir = strdup(state)) == NULL)
             return ret__fail(err, RET_E_NOMEM, "out of memory");
     }
-    return ret_stats_ingest_file(pr->stats, path, format, NULL, err);
+    /* The descriptor opened safely, not the name again. */
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return ret__fail_errno(err, RET_E_IO, errno, "%s: seek", path);
+    if ((st = ret_reader_open_fd(fd, path, &r, err)) != RET_OK)
+        return st;
+    st = ret_stats_ingest_reader(pr->stats, r, format, NULL, err);
+    ret_reader_free(r);
+    if (st != RET_OK)
+        return st;
+    /* Counted on disk before a line of it is deleted or rewritten. */
+    return ret_stats_flush(pr->stats, err);
 }
 
 /* ---- one file -------------------------------------------------------- */
@@ -579,7 +592,7 @@ do_file(ret_pruner *pr, const struct cat *cx, const char *path,
     if (!dry)
         ret__safe_clean_temps(dirfd, base);
     if (!dry && (pr->flags & RET_PRUNE_INGEST) &&
-        (s = ingest(pr, cx, path, format, &e)) != RET_OK) {
+        (s = ingest(pr, cx, fd, path, format, &e)) != RET_OK) {
         r.outcome = RET_PRUNE_FAILED;
         goto out;
     }
@@ -614,7 +627,7 @@ do_file(ret_pruner *pr, const struct cat *cx, const char *path,
         goto out;
     /* Nothing is deleted uncounted: the statistics come first. */
     if (!(pr->flags & RET_PRUNE_INGEST) &&
-        (s = ingest(pr, cx, path, format, &e)) != RET_OK) {
+        (s = ingest(pr, cx, fd, path, format, &e)) != RET_OK) {
         r.outcome = RET_PRUNE_FAILED;
         goto out;
     }
