@@ -79,8 +79,8 @@ Include "$A/retention.conf"
 CustomLog "|$RETENTION anonymize --line-buffered -o $T/logs/proxied.log" proxied
 EOF
 
-"$httpd" -t -f "$A/httpd.conf" >"$T/configtest" 2>&1
-ok $? "apache accepts the configuration (with contrib/apache/retention.conf)"
+_rc=0; "$httpd" -t -f "$A/httpd.conf" >"$T/configtest" 2>&1 || _rc=$?
+ok $_rc "apache accepts the configuration (with contrib/apache/retention.conf)"
 sed 's/^/#   /' "$T/configtest" | grep -v 'Syntax OK' | head -5 || true
 
 "$httpd" -f "$A/httpd.conf" -k start >"$T/start" 2>&1
@@ -93,8 +93,8 @@ if [ -z "$pid" ]; then
     exit 1
 fi
 srv_stop_at_exit "$pid" "'$httpd' -f '$A/httpd.conf' -k stop"
-srv_wait 10 "curl -s -o /dev/null 'http://127.0.0.1:$port/ready'" 
-ok $? "apache answers on 127.0.0.1:$port"
+_rc=0; srv_wait 10 "curl -s -o /dev/null 'http://127.0.0.1:$port/ready'"  || _rc=$?
+ok $_rc "apache answers on 127.0.0.1:$port"
 # The readiness probe is not part of the count.
 srv_wait 10 "grep -q 'GET /ready' '$T/logs/access.log' 2>/dev/null" || true
 : >"$T/mark"
@@ -106,27 +106,24 @@ timeout 120 curl -s --config "$T/curl.conf" >"$T/curl.out" 2>&1 &
 curl_pid=$!
 srv_stop_at_exit "$curl_pid"
 # The graceful restart happens in the middle of the requests.
-srv_wait 60 "[ \$(grep -c 'GET /r/' '$T/logs/access.log') -ge $((N / 2)) ]"
-ok $? "half of the requests are logged"
-before=$(grep -c 'GET /r/' "$T/logs/access.log")
-if [ -n "$apachectl" ]; then
-    "$apachectl" -k graceful -f "$A/httpd.conf" >"$T/graceful" 2>&1
-else
-    "$httpd" -k graceful -f "$A/httpd.conf" >"$T/graceful" 2>&1
-fi
-ok $? "apachectl -k graceful (after $before requests)"
-wait "$curl_pid"
-ok $? "curl sent $N requests in $(($(date +%s) - start)) s"
+_rc=0; srv_wait 60 "[ \$(grep -c 'GET /r/' '$T/logs/access.log') -ge $((N / 2)) ]" || _rc=$?
+ok $_rc "half of the requests are logged"
+before=$(grep -c 'GET /r/' "$T/logs/access.log" || true)
+_rc=0
+"${apachectl:-$httpd}" -k graceful -f "$A/httpd.conf" >"$T/graceful" 2>&1 || _rc=$?
+ok $_rc "apachectl -k graceful (after $before requests)"
+_rc=0; wait "$curl_pid" || _rc=$?
+ok $_rc "curl sent $N requests in $(($(date +%s) - start)) s"
 srv_settle "$T/logs/access.log" $((N + 1)) 20 || true
 srv_settle "$T/logs/proxied.log" $((N + 1)) 20 || true
 like "$A/error.log" 'Graceful restart requested|SIGUSR1 received' "apache restarted gracefully"
 
 # Stopping apache closes the pipes: the anonymizers end on their own.
 "$httpd" -f "$A/httpd.conf" -k stop >/dev/null 2>&1
-srv_gone "$pid" 20
-ok $? "apache stops"
-srv_wait 10 "! pgrep -f -- '$T/logs' >/dev/null"
-ok $? "the piped anonymizers exit when apache closes their pipe"
+_rc=0; srv_gone "$pid" 20 || _rc=$?
+ok $_rc "apache stops"
+_rc=0; srv_wait 10 "! pgrep -f -- '$T/logs' >/dev/null" || _rc=$?
+ok $_rc "the piped anonymizers exit when apache closes their pipe"
 
 grep -v 'GET /ready' "$T/logs/access.log" >"$T/access.log"
 grep -v 'GET /ready' "$T/logs/proxied.log" >"$T/proxied.log"

@@ -53,8 +53,8 @@ for page in "$top_srcdir"/man/*.[1-8]; do
     n=$(basename "$page")
     check "installed man page $n" test -f "$D$mandir/man${n##*.}/$n"
 done
-cmp -s "$D$bashcompletiondir/retention" "$top_srcdir/contrib/bash-completion/retention"
-ok $? "the installed completion is contrib/bash-completion/retention"
+_rc=0; cmp -s "$D$bashcompletiondir/retention" "$top_srcdir/contrib/bash-completion/retention" || _rc=$?
+ok $_rc "the installed completion is contrib/bash-completion/retention"
 if command -v pkg-config >/dev/null &&
     pkg-config --exists bash-completion 2>/dev/null; then
     # bash-completion's own completionsdir, relocated to our prefix.
@@ -70,8 +70,8 @@ is "$outside" "" "everything installed below the prefix $prefix"
 # The installed program runs with the installed library.
 LD_LIBRARY_PATH="$D$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LD_LIBRARY_PATH
-"$D$bindir/retention" --version >"$T/version" 2>&1
-ok $? "the installed retention runs"
+_rc=0; "$D$bindir/retention" --version >"$T/version" 2>&1 || _rc=$?
+ok $_rc "the installed retention runs"
 like "$T/version" '^retention [0-9.]+ \(libretention [0-9.]+\)$' "the installed retention prints its version"
 if command -v ldd >/dev/null; then
     ldd "$D$bindir/retention" >"$T/ldd" 2>&1 || true
@@ -102,20 +102,20 @@ if command -v pkg-config >/dev/null; then
         ok 1 "examples/version.c builds with pkg-config --cflags --libs retention"
         sed 's/^/#   /' "$T/cc.out" | head -20
     fi
-    "$T/version-prog" >"$T/prog.out" 2>&1
-    ok $? "the program built against the installed library runs"
+    _rc=0; "$T/version-prog" >"$T/prog.out" 2>&1 || _rc=$?
+    ok $_rc "the program built against the installed library runs"
     v=$($pc --modversion retention)
     like "$T/prog.out" "^libretention $v \(compiled against $v\)$" "it runs with the installed library"
     # The installed header alone is valid C11 and C++.
     printf '#include <retention.h>\nint main(void) { return ret_version() == 0; }\n' >"$T/hdr.c"
     # shellcheck disable=SC2086
-    ${CC:-cc} -std=c11 -pedantic -Wall -Wextra -Werror $cflags -c -o "$T/hdr.o" "$T/hdr.c" 2>"$T/hdr.err"
-    ok $? "the installed header compiles alone (-std=c11 -pedantic)"
+    _rc=0; ${CC:-cc} -std=c11 -pedantic -Wall -Wextra -Werror $cflags -c -o "$T/hdr.o" "$T/hdr.c" 2>"$T/hdr.err" || _rc=$?
+    ok $_rc "the installed header compiles alone (-std=c11 -pedantic)"
     if command -v c++ >/dev/null; then
         cp "$T/hdr.c" "$T/hdr.cc"
         # shellcheck disable=SC2086
-        c++ -Wall -Werror $cflags -c -o "$T/hdr-cc.o" "$T/hdr.cc" 2>"$T/hdr.err"
-        ok $? "the installed header compiles as C++"
+        _rc=0; c++ -Wall -Werror $cflags -c -o "$T/hdr-cc.o" "$T/hdr.cc" 2>"$T/hdr.err" || _rc=$?
+        ok $_rc "the installed header compiles as C++"
     fi
 fi
 

@@ -102,16 +102,22 @@ srv_gone() {
     srv_wait "$2" "! kill -0 $1 2>/dev/null"
 }
 
-# srv_requests N PORT FILE [ADDRS]: a curl config that asks for /r/1?q=1
-# .. /r/N?q=N of http://127.0.0.1:PORT, one after the other; with ADDRS
-# (a file of N addresses) each request sends line i as X-Forwarded-For.
+# srv_requests N PORT FILE [ADDRS [interface]]: a curl config that asks
+# for /r/1?q=1 .. /r/N?q=N of http://127.0.0.1:PORT, one after the other;
+# with ADDRS (a file of N addresses) request i sends line i as
+# X-Forwarded-For, or with "interface" connects from that loopback
+# address (Linux answers on all of 127.0.0.0/8).
 srv_requests() {
-    awk -v n="$1" -v port="$2" -v addrs="${4:-}" 'BEGIN {
+    awk -v n="$1" -v port="$2" -v addrs="${4:-}" -v mode="${5:-header}" 'BEGIN {
         for (i = 1; i <= n; i++) {
             printf "url = \"http://127.0.0.1:%d/r/%d?q=%d\"\n", port, i, i
             printf "output = \"/dev/null\"\n"
-            if (addrs != "" && (getline a <addrs) > 0)
-                printf "header = \"X-Forwarded-For: %s\"\n", a
+            if (addrs != "" && (getline a <addrs) > 0) {
+                if (mode == "interface")
+                    printf "interface = \"%s\"\n", a
+                else
+                    printf "header = \"X-Forwarded-For: %s\"\n", a
+            }
             if (i < n)
                 print "next"
         }
@@ -132,6 +138,21 @@ srv_addresses() {
             else
                 printf "%d.%d.%d.%d\n", 1 + int(rand() * 222), int(rand() * 256),
                     int(rand() * 256), 1 + int(rand() * 254)
+        }
+    }' >"$3"
+}
+
+# srv_loopbacks N SEED FILE: N client addresses in 127.0.0.0/8, mostly
+# 127.0.0.1 (kept-alive connections), one in five another one.
+srv_loopbacks() {
+    awk -v n="$1" -v seed="$2" 'BEGIN {
+        srand(seed)
+        for (i = 1; i <= n; i++) {
+            if (i % 5 == 3)
+                printf "127.%d.%d.%d\n", int(rand() * 256), int(rand() * 256),
+                    2 + int(rand() * 253)
+            else
+                print "127.0.0.1"
         }
     }' >"$3"
 }

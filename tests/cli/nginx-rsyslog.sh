@@ -1,0 +1,151 @@
+#!/bin/sh
+# nginx-rsyslog.sh - nginx logs to syslog, rsyslog hands the lines to
+# retention anonymize through omprog.
+#
+# Starts a private nginx (127.0.0.1, a free port, its own prefix) whose
+# access log is contrib/nginx/retention.conf, and a private rsyslogd (-f
+# its own config, -i its own pid file, -n, no system logging) that runs
+# contrib/rsyslog/retention.conf: imudp on the loopback, omprog with the
+# built `retention anonymize --line-buffered -o FILE`. Sends NGINX_REQUESTS
+# (default 10000) requests one after the other, one in five from another
+# loopback address, and in the middle
+#  - rotates the output and sends rsyslogd SIGHUP (passed on to the
+#    anonymizer, which reopens its file: logrotate's postrotate), and
+#  - terminates the anonymizer (rsyslog starts it again);
+# then checks that every request is logged exactly once, in order, with
+# no client address in clear.
+#
+# Needs the Debian packages nginx, rsyslog and curl.
+. "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/integration/server.sh"
+
+N=${NGINX_REQUESTS:-10000}
+find_prog() {
+    command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || true
+}
+nginx=$(find_prog nginx)
+rsyslogd=$(find_prog rsyslogd)
+[ -n "$nginx" ] || skip_all "nginx not installed (apt-get install nginx)"
+[ -n "$rsyslogd" ] || skip_all "rsyslog not installed (apt-get install rsyslog)"
+command -v curl >/dev/null || skip_all "curl not installed (apt-get install curl)"
+command -v timeout >/dev/null || skip_all "timeout (coreutils) not installed"
+"$RETENTION" anonymize --help >/dev/null 2>&1 ||
+    skip_all "retention anonymize is not built"
+
+R="$T/rsyslog"
+X="$T/nginx"
+mkdir -p "$R/work" "$X/logs" "$X/tmp" "$T/logs"
+chmod 755 "$T"
+udp=$(srv_port)
+http=$(srv_port)
+[ "$udp" != "$http" ] || http=$(srv_port)
+
+# The contrib files, with this test's ports, program and paths.
+sed -e "s#\"5140\"#\"$udp\"#g" \
+    -e "s#/usr/bin/retention#$RETENTION#g" \
+    -e "s#/var/log/retention/#$T/logs/#g" \
+    "$top_srcdir/contrib/rsyslog/retention.conf" >"$R/retention.conf"
+sed -e "s#127.0.0.1:5140#127.0.0.1:$udp#g" \
+    "$top_srcdir/contrib/nginx/retention.conf" >"$X/retention.conf"
+
+cat >"$R/rsyslog.conf" <<EOF
+global(workDirectory="$R/work" maxMessageSize="64k")
+include(file="$R/retention.conf")
+EOF
+_rc=0; "$rsyslogd" -N1 -f "$R/rsyslog.conf" >"$T/rsyslog-check" 2>&1 || _rc=$?
+ok $_rc "rsyslogd -N1 accepts contrib/rsyslog/retention.conf"
+[ "$_rc" -eq 0 ] || sed 's/^/#   /' "$T/rsyslog-check" | head -10
+
+user=
+[ "$(id -u)" -eq 0 ] && user="user nobody $(id -gn nobody);"
+cat >"$X/nginx.conf" <<EOF
+$user
+worker_processes 1;
+daemon off;
+pid $X/nginx.pid;
+error_log $X/logs/error.log notice;
+events { worker_connections 128; }
+http {
+    client_body_temp_path $X/tmp/body;
+    proxy_temp_path $X/tmp/proxy;
+    fastcgi_temp_path $X/tmp/fastcgi;
+    uwsgi_temp_path $X/tmp/uwsgi;
+    scgi_temp_path $X/tmp/scgi;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$http;
+        include $X/retention.conf;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOF
+_rc=0; "$nginx" -t -p "$X" -e "$X/logs/error.log" -c "$X/nginx.conf" >"$T/nginx-check" 2>&1 || _rc=$?
+ok $_rc "nginx -t accepts contrib/nginx/retention.conf"
+sed 's/^/#   /' "$T/nginx-check" | grep -v 'syntax is ok\|test is successful' | head -10 || true
+
+"$rsyslogd" -n -f "$R/rsyslog.conf" -i "$R/rsyslogd.pid" >"$T/rsyslog.out" 2>&1 &
+rpid=$!
+srv_stop_at_exit "$rpid"
+"$nginx" -p "$X" -e "$X/logs/error.log" -c "$X/nginx.conf" >"$T/nginx.out" 2>&1 &
+npid=$!
+srv_stop_at_exit "$npid"
+_rc=0; srv_wait 10 "curl -s -o /dev/null 'http://127.0.0.1:$http/ready'" || _rc=$?
+ok $_rc "nginx answers on 127.0.0.1:$http"
+# rsyslog starts the anonymizer with the first line.
+_rc=0; srv_wait 15 "grep -q 'GET /ready' '$T/logs/access.log' 2>/dev/null" || _rc=$?
+ok $_rc "the first line arrives through rsyslog and the anonymizer"
+child() { pgrep -P "$rpid" | head -1; }
+c1=$(child)
+check "rsyslog runs the anonymizer as its child" test -n "$c1"
+
+srv_loopbacks "$N" 7 "$T/addrs"
+srv_requests "$N" "$http" "$T/curl.conf" "$T/addrs" interface
+start=$(date +%s)
+timeout 150 curl -s --config "$T/curl.conf" >"$T/curl.out" 2>&1 &
+curl_pid=$!
+srv_stop_at_exit "$curl_pid"
+
+count() { cat "$T/logs/access.log.1" "$T/logs/access.log" 2>/dev/null | grep -c 'GET /r/' || true; }
+# 1. At a third: rotate, then HUP rsyslogd (what logrotate does).
+_rc=0; srv_wait 60 "[ \$(count) -ge $((N / 3)) ]" || _rc=$?
+ok $_rc "a third of the requests are logged"
+mv "$T/logs/access.log" "$T/logs/access.log.1"
+kill -HUP "$rpid"
+_rc=0; srv_wait 20 "[ -s '$T/logs/access.log' ]" || _rc=$?
+ok $_rc "after SIGHUP the anonymizer writes a new access.log"
+is "$(child)" "$c1" "SIGHUP does not restart the anonymizer"
+# 2. At two thirds: terminate the anonymizer; rsyslog starts another.
+_rc=0; srv_wait 60 "[ \$(count) -ge $((2 * N / 3)) ]" || _rc=$?
+ok $_rc "two thirds of the requests are logged"
+kill -TERM "$c1"
+_rc=0; srv_wait 20 "c2=\$(child); [ -n \"\$c2\" ] && [ \"\$c2\" != '$c1' ]" || _rc=$?
+ok $_rc "rsyslog restarts the terminated anonymizer"
+
+_rc=0; wait "$curl_pid" || _rc=$?
+ok $_rc "curl sent $N requests in $(($(date +%s) - start)) s"
+srv_wait 30 "[ \$(count) -ge $N ]" || true
+sleep 1
+
+# Stopping rsyslog closes the pipe: the anonymizer ends on its own.
+kill -TERM "$npid"
+c2=$(child)
+kill -TERM "$rpid"
+_rc=0; srv_gone "$rpid" 20 || _rc=$?
+ok $_rc "rsyslogd stops"
+_rc=0; [ -z "$c2" ] || srv_gone "$c2" 10 || _rc=$?
+ok $_rc "the anonymizer exits when rsyslog closes its pipe"
+
+cat "$T/logs/access.log.1" "$T/logs/access.log" | grep -v 'GET /ready' >"$T/all.log"
+srv_check_log "$T/all.log" "$N" "nginx log through rsyslog"
+check "the rotated part holds lines" grep -q 'GET /r/' "$T/logs/access.log.1"
+like "$T/all.log" '^127\.0\.0\.0 - - \[' "the client is logged as 127.0.0.0"
+unlike "$T/all.log" '127\.0\.0\.1' "127.0.0.1 appears nowhere in the log"
+srv_check_masked "$T/all.log" "$T/addrs" "nginx log"
+like "$T/all.log" '^127\.[0-9]+\.[0-9]+\.0 - - \[.*\] "GET /r/[0-9]+\?q=[0-9]+ HTTP/1\.1" 200 3 "-" "curl/' \
+    "lines are the combined format nginx wrote"
+if [ -f "$T/logs/anonymize-nginx.err" ]; then
+    unlike "$T/logs/anonymize-nginx.err" 'retention:' "the anonymizer reported no error"
+fi
+sed 's/^/#   rsyslog: /' "$T/rsyslog.out" | head -10
+
+done_testing
