@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,7 +105,8 @@ is_gzip_magic(const unsigned char *p, size_t n)
     return n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
 }
 
-/* Reads once into p[0, n); returns bytes read, 0 at end, -1 on error. */
+/* Reads once into p[0, n); returns bytes read, 0 at end, -1 on error.
+ * A non-blocking descriptor (inherited standard input) is waited for. */
 static ssize_t
 read_some(int fd, void *p, size_t n)
 {
@@ -112,10 +114,19 @@ read_some(int fd, void *p, size_t n)
 
     if (n > SSIZE_MAX)
         n = SSIZE_MAX;
-    do
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
         got = read(fd, p, n);
-    while (got < 0 && errno == EINTR);
-    return got;
+        if (got >= 0)
+            return got;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+            return -1;
+    }
 }
 
 static ret_status

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,6 +101,13 @@ write_all(ret_writer *w, const unsigned char *p, size_t n, ret_error *err)
         if (k < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* a non-blocking descriptor: wait until it takes more */
+                struct pollfd pfd = {.fd = w->fd, .events = POLLOUT};
+
+                if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
+                    continue;
+            }
             return ret__fail_errno(err, RET_E_IO, errno, "write %s",
                                    w->path);
         }

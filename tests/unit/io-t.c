@@ -719,6 +719,78 @@ test_pipes(void)
     bytes_free(&got);
 }
 
+/* Non-blocking descriptors (an inherited standard input or output) are
+ * waited for, not failed. */
+static void
+test_nonblocking(void)
+{
+    ret_reader *r = NULL;
+    ret_writer *w = NULL;
+    ret_error err;
+    struct bytes got = {0}, big = {0};
+    size_t nl;
+    int fds[2], shape, status = -1;
+    pid_t pid;
+    ret_status st;
+
+    if (pipe(fds) != 0)
+        abort();
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        usleep(30000);
+        if (write(fds[1], "a\n", 2) != 2)
+            _exit(1);
+        usleep(30000);
+        if (write(fds[1], "b\nc", 3) != 3)
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    st = ret_reader_open_fd(fds[0], "nbpipe", &r, &err);
+    if (st == RET_OK)
+        st = read_all(r, &got, &nl, &shape, &err);
+    ok(st == RET_EOF && got.n == 5 && memcmp(got.p, "a\nb\nc", 5) == 0 &&
+           nl == 3,
+       "reading a non-blocking pipe waits for data (%s)",
+       st == RET_EOF ? "ok" : err.message);
+    ret_reader_free(r);
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+
+    /* a slow reader of a non-blocking pipe */
+    make_sample(&big, 12, 20000, 1);
+    if (pipe(fds) != 0)
+        abort();
+    pid = fork();
+    if (pid == 0) {
+        char buf[4096];
+        size_t total = 0;
+        ssize_t k;
+
+        close(fds[1]);
+        usleep(30000);
+        while ((k = read(fds[0], buf, sizeof(buf))) > 0)
+            total += (size_t)k;
+        _exit(total == big.n ? 0 : 1);
+    }
+    close(fds[0]);
+    fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    st = ret_writer_open_fd(fds[1], "nbpipe", 0, &w, &err);
+    if (st == RET_OK && (st = ret_writer_write(w, big.p, big.n, &err)) ==
+                            RET_OK)
+        st = ret_writer_commit(w, &err);
+    else
+        ret_writer_free(w);
+    close(fds[1]);
+    waitpid(pid, &status, 0);
+    ok(st == RET_OK && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+       "writing a non-blocking pipe waits for room (%zu bytes)", big.n);
+    bytes_free(&got);
+    bytes_free(&big);
+}
+
 static void
 test_open_errors(void)
 {
@@ -1264,6 +1336,7 @@ main(void)
     test_long_lines();
     test_damaged_gzip();
     test_pipes();
+    test_nonblocking();
     test_open_errors();
     test_writer_plain_gzip();
     test_writer_thread_signals();
