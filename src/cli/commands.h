@@ -12,5 +12,6 @@ int cmd_parse(struct cli *g, int argc, char **argv);
 int cmd_policy(struct cli *g, int argc, char **argv);
 int cmd_prune(struct cli *g, int argc, char **argv);
 int cmd_run(struct cli *g, int argc, char **argv);
+int cmd_stats(struct cli *g, int argc, char **argv);
 
 #endif /* RET_COMMANDS_H */

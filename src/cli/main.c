@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
     {"policy", cmd_policy, "check, explain and try out the policy"},
     {"prune", cmd_prune, "delete and anonymize what the policy says is due"},
     {"run", cmd_run, "the daily job: statistics, anonymize, prune, audit"},
+    {"stats", cmd_stats, "anonymous access statistics: ingest, report, merge"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
