@@ -1,0 +1,697 @@
+/*
+ * cmd-anonymize.c - `retention anonymize`: mask client addresses in a
+ * stream (stdin to stdout, a piped log of nginx, Apache or rsyslog), to
+ * a file (-o) or in place (-i). The work is libretention's anonymizer;
+ * this file reads options, moves lines and handles signals.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+
+static const char usage_text[] =
+    "Usage: retention anonymize [OPTIONS] [FILE...]\n"
+    "\n"
+    "Mask the client addresses of access logs. Reads the FILEs (or standard\n"
+    "input) and writes to standard output, -o FILE, or back to each FILE.\n"
+    "A line that cannot be parsed is still written, with every\n"
+    "address-looking token in it masked.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --format FMT        auto (default), common, combined, vhost_combined,\n"
+    "                          nginx, json, w3c, an Apache LogFormat string, or\n"
+    "                          nginx:'log_format string'\n"
+    "      --ipv4-prefix N     IPv4 bits kept, 0..32 (default 24)\n"
+    "      --ipv6-prefix N     IPv6 bits kept, 0..128 (default 48)\n"
+    "  -m, --method M          truncate (default), zero, or hash (host bits\n"
+    "                          become a keyed hash)\n"
+    "      --key-file FILE     the key of hash (created with mode 0600)\n"
+    "      --key-period P      day (default), week or month: key rotation\n"
+    "      --scan-all          also mask every address anywhere in the line\n"
+    "  -o, --output FILE       append to FILE (gzip when it ends in .gz)\n"
+    "  -i, --in-place          rewrite each FILE atomically, keeping its\n"
+    "                          compression, owner, mode and mtime\n"
+    "      --line-buffered     flush every line (piped logging); SIGHUP\n"
+    "                          reopens -o, SIGTERM flushes and exits\n"
+    "      --strict            exit 3 when a line could not be parsed\n"
+    "      --stats             print counts on standard error at the end\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "anonip-compatible options (see retention-anonymize(1) for the\n"
+    "differences):\n"
+    "      --ipv4mask N        IPv4 bits removed (default 12)\n"
+    "      --ipv6mask N        IPv6 bits removed (default 84)\n"
+    "      --column N...       1-based columns holding addresses (default 1)\n"
+    "      --delimiter C       column delimiter (default a space)\n"
+    "      --replace STR       written for a column that holds no address\n"
+    "      --regex PATTERN     PCRE2 pattern whose groups hold addresses\n"
+    "                          (may be repeated: joined with |)\n"
+    "      --skip-private      leave private addresses unmasked\n"
+    "      --increment N       add N to each masked address\n";
+
+enum {
+    OPT_V4PREFIX = 256,
+    OPT_V6PREFIX,
+    OPT_KEYFILE,
+    OPT_KEYPERIOD,
+    OPT_SCANALL,
+    OPT_LINEBUF,
+    OPT_STRICT,
+    OPT_STATS,
+    OPT_V4MASK,
+    OPT_V6MASK,
+    OPT_COLUMN,
+    OPT_DELIM,
+    OPT_REPLACE,
+    OPT_REGEX,
+    OPT_SKIPPRIV,
+    OPT_INCREMENT
+};
+
+/* Signals: flags only; the loop acts on them between lines. */
+static volatile sig_atomic_t got_hup, got_term, waiting_input, exit_on_term;
+
+static void
+on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        got_hup = 1;
+        return;
+    }
+    got_term = 1;
+    /* Blocked reading with everything already flushed: nothing to lose. */
+    if (waiting_input && exit_on_term)
+        _exit(EXIT_OK);
+}
+
+struct run {
+    struct cli *g;
+    ret_anonymizer *a;
+    ret_format *fmt;
+    const char *output; /* -o */
+    unsigned out_flags;
+    ret_writer *w;
+    bool in_place, line_buffered, strict, stats, anonip;
+    uint64_t unparsed;
+    uint64_t failclosed_seen;
+    /* rate limit of per-line diagnostics: at most 5 a minute */
+    time_t window;
+    unsigned in_window;
+    uint64_t suppressed;
+};
+
+static void
+diag_unparsed(struct run *r, const char *name, uint64_t line)
+{
+    time_t now;
+
+    if (!r->line_buffered)
+        return; /* files: one summary at the end */
+    now = time(NULL);
+    if (now - r->window >= 60) {
+        if (r->suppressed > 0)
+            cli_warn(r->g, "%llu more lines could not be parsed",
+                     (unsigned long long)r->suppressed);
+        r->window = now;
+        r->in_window = 0;
+        r->suppressed = 0;
+    }
+    if (r->in_window++ < 5)
+        cli_warn(r->g, "%s:%llu: the line could not be parsed: every address "
+                       "in it was masked",
+                 name, (unsigned long long)line);
+    else
+        r->suppressed++;
+}
+
+static ret_status
+reopen_output(struct run *r, ret_error *err)
+{
+    ret_status st;
+    ret_writer *w;
+
+    if ((st = ret_writer_commit(r->w, err)) != RET_OK) {
+        r->w = NULL;
+        return st;
+    }
+    r->w = NULL;
+    if ((st = ret_writer_open(r->output, r->out_flags, &w, err)) != RET_OK)
+        return st;
+    r->w = w;
+    return RET_OK;
+}
+
+/* Anonymizes every line of rd into r->w. */
+static ret_status
+process(struct run *r, const char *name, ret_reader *rd, ret_error *err)
+{
+    ret_parser *p = NULL;
+    struct cli_progress prog;
+    const char *line, *out;
+    size_t len, outlen;
+    ret_status st;
+    bool progress = !r->line_buffered && strcmp(name, "-") != 0;
+
+    if (r->fmt != NULL && (st = ret_parser_new(r->fmt, &p, err)) != RET_OK)
+        return st;
+    if (progress)
+        cli_progress_start(&prog, r->g, name, ret_reader_raw_size(rd));
+    for (;;) {
+        const ret_record *rec = NULL;
+        ret_error perr;
+
+        waiting_input = 1;
+        st = ret_reader_next(rd, &line, &len, err);
+        waiting_input = 0;
+        if (st != RET_OK)
+            break;
+        if (p != NULL) {
+            ret_status ps = ret_parser_parse(p, line, len, &rec, &perr);
+
+            if (ps != RET_OK) {
+                rec = NULL;
+                if (ps == RET_E_PARSE) {
+                    r->unparsed++;
+                    diag_unparsed(r, name, ret_reader_line_number(rd));
+                }
+            }
+        }
+        if ((st = ret_anonymizer_line(r->a, rec, line, len, &out, &outlen,
+                                      err)) != RET_OK)
+            break;
+        if (r->anonip) {
+            ret_anon_counts c;
+
+            ret_anonymizer_counts(r->a, &c);
+            if (c.failclosed != r->failclosed_seen) {
+                r->failclosed_seen = c.failclosed;
+                r->unparsed++;
+                diag_unparsed(r, name, ret_reader_line_number(rd));
+            }
+        }
+        if (got_hup) {
+            got_hup = 0;
+            if (r->output != NULL && (st = reopen_output(r, err)) != RET_OK)
+                break;
+        }
+        if ((st = ret_writer_write(r->w, out, outlen, err)) != RET_OK)
+            break;
+        if (progress)
+            cli_progress_update(&prog, ret_reader_raw_offset(rd));
+        if (got_term) {
+            st = RET_EOF;
+            break;
+        }
+    }
+    if (progress)
+        cli_progress_finish(&prog);
+    ret_parser_free(p);
+    return st == RET_EOF ? RET_OK : st;
+}
+
+static int
+run_in_place(struct run *r, int nfiles, char **files)
+{
+    ret_error err;
+    ret_status st = RET_OK;
+    int i, rc = EXIT_OK;
+
+    for (i = 0; i < nfiles && !got_term; i++) {
+        ret_reader *rd = NULL;
+        unsigned flags = RET_WRITE_ATOMIC | RET_WRITE_KEEP_META |
+                         RET_WRITE_KEEP_MTIME;
+
+        if ((st = ret_reader_open(files[i], &rd, &err)) != RET_OK) {
+            rc = cli_fail(r->g, st, &err);
+            continue;
+        }
+        if (ret_reader_is_gzip(rd))
+            flags |= RET_WRITE_GZIP;
+        if ((st = ret_writer_open(files[i], flags, &r->w, &err)) != RET_OK) {
+            rc = cli_fail(r->g, st, &err);
+            ret_reader_free(rd);
+            continue;
+        }
+        st = process(r, files[i], rd, &err);
+        ret_reader_free(rd);
+        if (st == RET_OK) {
+            st = ret_writer_commit(r->w, &err);
+        } else {
+            ret_writer_free(r->w); /* the old file stays */
+        }
+        r->w = NULL;
+        if (st != RET_OK)
+            rc = cli_fail(r->g, st, &err);
+    }
+    return rc;
+}
+
+static int
+run_stream(struct run *r, int nfiles, char **files)
+{
+    static char dash[] = "-";
+    char *stdin_only[] = {dash};
+    ret_error err;
+    ret_status st;
+    int i, rc = EXIT_OK;
+
+    if (nfiles == 0) {
+        nfiles = 1;
+        files = stdin_only;
+    }
+    if (r->output != NULL)
+        st = ret_writer_open(r->output, r->out_flags, &r->w, &err);
+    else
+        st = ret_writer_open_fd(STDOUT_FILENO, "standard output",
+                                r->out_flags, &r->w, &err);
+    if (st != RET_OK)
+        return cli_fail(r->g, st, &err);
+    for (i = 0; i < nfiles && !got_term; i++) {
+        ret_reader *rd = NULL;
+
+        if (strcmp(files[i], "-") == 0)
+            st = ret_reader_open_fd(STDIN_FILENO, "-", &rd, &err);
+        else
+            st = ret_reader_open(files[i], &rd, &err);
+        if (st != RET_OK) {
+            rc = cli_fail(r->g, st, &err);
+            continue;
+        }
+        st = process(r, files[i], rd, &err);
+        ret_reader_free(rd);
+        if (st != RET_OK) {
+            rc = cli_fail(r->g, st, &err);
+            if (r->w == NULL)
+                return rc;
+        }
+    }
+    if (r->w != NULL && (st = ret_writer_commit(r->w, &err)) != RET_OK)
+        rc = cli_fail(r->g, st, &err);
+    r->w = NULL;
+    return rc;
+}
+
+static bool
+all_digits(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Adds the comma-separated column numbers of text. */
+static bool
+add_columns(struct cli *g, const char *text, unsigned *cols, size_t *n)
+{
+    char buf[256], *p, *end;
+
+    if (strlen(text) >= sizeof(buf))
+        return cli_usage_error(g, "--column: list too long") == 0;
+    memcpy(buf, text, strlen(text) + 1);
+    for (p = buf; p != NULL; p = end) {
+        long v;
+
+        end = strchr(p, ',');
+        if (end != NULL)
+            *end++ = '\0';
+        if (!cli_parse_int(g, "--column", p, 1, 65535, &v))
+            return false;
+        if (*n >= 64)
+            return cli_usage_error(g, "--column: at most 64 columns") == 0;
+        cols[(*n)++] = (unsigned)v;
+    }
+    return true;
+}
+
+int
+cmd_anonymize(struct cli *g, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"ipv4-prefix", required_argument, NULL, OPT_V4PREFIX},
+        {"ipv6-prefix", required_argument, NULL, OPT_V6PREFIX},
+        {"method", required_argument, NULL, 'm'},
+        {"key-file", required_argument, NULL, OPT_KEYFILE},
+        {"key-period", required_argument, NULL, OPT_KEYPERIOD},
+        {"scan-all", no_argument, NULL, OPT_SCANALL},
+        {"output", required_argument, NULL, 'o'},
+        {"in-place", no_argument, NULL, 'i'},
+        {"line-buffered", no_argument, NULL, OPT_LINEBUF},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {"stats", no_argument, NULL, OPT_STATS},
+        {"ipv4mask", required_argument, NULL, OPT_V4MASK},
+        {"ipv6mask", required_argument, NULL, OPT_V6MASK},
+        {"column", required_argument, NULL, OPT_COLUMN},
+        {"delimiter", required_argument, NULL, OPT_DELIM},
+        {"replace", required_argument, NULL, OPT_REPLACE},
+        {"regex", required_argument, NULL, OPT_REGEX},
+        {"skip-private", no_argument, NULL, OPT_SKIPPRIV},
+        {"increment", required_argument, NULL, OPT_INCREMENT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct run r;
+    const char *format = NULL, *method = NULL, *key_file = NULL;
+    const char *key_period = "day", *delim = NULL, *replace = NULL;
+    long v4prefix = -1, v6prefix = -1, v4mask = -1, v6mask = -1;
+    long increment = 0;
+    unsigned cols[64];
+    size_t ncols = 0;
+    char *regex = NULL, **av = NULL;
+    bool scan_all = false, skip_private = false, any_anonip = false;
+    int ch, ac = 0, i, rc = EXIT_USAGE;
+    ret_error err;
+    ret_status st;
+    struct sigaction sa;
+
+    memset(&r, 0, sizeof(r));
+    r.g = g;
+    /* anonip takes "--column 1 3": fold following numbers into one
+     * comma-separated argument before getopt sees them. */
+    if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL) {
+        cli_error(g, "out of memory");
+        return EXIT_RUNTIME;
+    }
+    for (i = 0; i < argc; i++) {
+        av[ac++] = argv[i];
+        if (strcmp(argv[i], "--column") == 0 && i + 1 < argc) {
+            size_t need = 1;
+            int j = i + 1;
+            char *joined;
+
+            while (j < argc && all_digits(argv[j]))
+                need += strlen(argv[j++]) + 1;
+            if (j - i - 1 <= 1)
+                continue;
+            if ((joined = malloc(need)) == NULL)
+                break;
+            joined[0] = '\0';
+            for (j = i + 1; j < argc && all_digits(argv[j]); j++) {
+                if (joined[0] != '\0')
+                    strncat(joined, ",", need - strlen(joined) - 1);
+                strncat(joined, argv[j], need - strlen(joined) - 1);
+            }
+            av[ac++] = joined; /* freed at exit with the process */
+            i = j - 1;
+        }
+    }
+    av[ac] = NULL;
+
+    while ((ch = getopt_long(ac, av, ":f:m:o:ih", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'f':
+            format = optarg;
+            break;
+        case OPT_V4PREFIX:
+            if (!cli_parse_int(g, "--ipv4-prefix", optarg, 0, 32, &v4prefix))
+                goto out;
+            break;
+        case OPT_V6PREFIX:
+            if (!cli_parse_int(g, "--ipv6-prefix", optarg, 0, 128, &v6prefix))
+                goto out;
+            break;
+        case 'm':
+            method = optarg;
+            break;
+        case OPT_KEYFILE:
+            key_file = optarg;
+            break;
+        case OPT_KEYPERIOD:
+            key_period = optarg;
+            break;
+        case OPT_SCANALL:
+            scan_all = true;
+            break;
+        case 'o':
+            r.output = optarg;
+            break;
+        case 'i':
+            r.in_place = true;
+            break;
+        case OPT_LINEBUF:
+            r.line_buffered = true;
+            break;
+        case OPT_STRICT:
+            r.strict = true;
+            break;
+        case OPT_STATS:
+            r.stats = true;
+            break;
+        case OPT_V4MASK:
+            any_anonip = true;
+            if (!cli_parse_int(g, "--ipv4mask", optarg, 1, 32, &v4mask))
+                goto out;
+            break;
+        case OPT_V6MASK:
+            any_anonip = true;
+            if (!cli_parse_int(g, "--ipv6mask", optarg, 1, 128, &v6mask))
+                goto out;
+            break;
+        case OPT_COLUMN:
+            any_anonip = true;
+            if (!add_columns(g, optarg, cols, &ncols))
+                goto out;
+            break;
+        case OPT_DELIM:
+            any_anonip = true;
+            if (optarg[0] == '\0') {
+                cli_usage_error(g, "--delimiter: empty");
+                goto out;
+            }
+            delim = optarg;
+            break;
+        case OPT_REPLACE:
+            any_anonip = true;
+            replace = optarg;
+            break;
+        case OPT_REGEX: {
+            size_t old = regex ? strlen(regex) : 0, add = strlen(optarg);
+            char *nr = realloc(regex, old + add + 2);
+
+            any_anonip = true;
+            if (nr == NULL) {
+                cli_error(g, "out of memory");
+                rc = EXIT_RUNTIME;
+                goto out;
+            }
+            if (old > 0)
+                nr[old++] = '|';
+            memcpy(nr + old, optarg, add + 1);
+            regex = nr;
+            break;
+        }
+        case OPT_SKIPPRIV:
+            any_anonip = true;
+            skip_private = true;
+            break;
+        case OPT_INCREMENT:
+            any_anonip = true;
+            if (!cli_parse_int(g, "--increment", optarg, 1, 2147483647L,
+                               &increment))
+                goto out;
+            break;
+        case 'h':
+            rc = cli_help(usage_text);
+            goto out;
+        case ':':
+            cli_usage_error(g, "option '%s' needs an argument",
+                            av[optind - 1]);
+            goto out;
+        default:
+            if (optopt != 0)
+                cli_usage_error(g, "unknown option '-%c'", optopt);
+            else
+                cli_usage_error(g, "unknown option '%s'", av[optind - 1]);
+            goto out;
+        }
+    }
+
+    /* Which locator: anonip columns or regex, or the log format. */
+    if (regex != NULL && (ncols > 0 || delim != NULL)) {
+        cli_usage_error(g, "--regex cannot be combined with --column or "
+                           "--delimiter");
+        goto out;
+    }
+    r.anonip = regex != NULL || ncols > 0 || delim != NULL ||
+               (any_anonip && format == NULL);
+    if (r.anonip && format != NULL) {
+        cli_usage_error(g, "-f cannot be combined with --column, "
+                           "--delimiter or --regex");
+        goto out;
+    }
+    if ((v4mask >= 0 && v4prefix >= 0) || (v6mask >= 0 && v6prefix >= 0)) {
+        cli_usage_error(g, "give the prefix kept (--ipv4-prefix) or the "
+                           "bits removed (--ipv4mask), not both");
+        goto out;
+    }
+    if (r.in_place && r.output != NULL) {
+        cli_usage_error(g, "-i and -o cannot be combined");
+        goto out;
+    }
+    if (r.in_place && optind >= ac) {
+        cli_usage_error(g, "-i needs FILE arguments");
+        goto out;
+    }
+    for (i = optind; r.in_place && i < ac; i++)
+        if (strcmp(av[i], "-") == 0) {
+            cli_usage_error(g, "-i cannot rewrite standard input");
+            goto out;
+        }
+    if (r.in_place && r.line_buffered) {
+        cli_usage_error(g, "--line-buffered is for streams, not -i");
+        goto out;
+    }
+
+    rc = EXIT_RUNTIME;
+    if ((st = ret_anonymizer_new(&r.a, &err)) != RET_OK) {
+        rc = cli_fail(g, st, &err);
+        goto out;
+    }
+    /* anonip's defaults: 12 and 84 bits removed. */
+    if (r.anonip || v4mask >= 0 || v6mask >= 0) {
+        if (v4prefix < 0)
+            v4prefix = 32 - (v4mask >= 0 ? v4mask : 12);
+        if (v6prefix < 0)
+            v6prefix = 128 - (v6mask >= 0 ? v6mask : 84);
+    }
+    if ((st = ret_anonymizer_set_prefix(r.a, v4prefix >= 0 ? (int)v4prefix : 24,
+                                        v6prefix >= 0 ? (int)v6prefix : 48,
+                                        &err)) != RET_OK) {
+        rc = cli_fail(g, st, &err);
+        goto out;
+    }
+    if (method != NULL) {
+        ret_anon_method m;
+
+        if (strcmp(method, "truncate") == 0) {
+            m = RET_ANON_TRUNCATE;
+        } else if (strcmp(method, "zero") == 0) {
+            m = RET_ANON_ZERO;
+        } else if (strcmp(method, "hash") == 0) {
+            m = RET_ANON_HASH;
+        } else {
+            rc = cli_usage_error(g, "--method: '%s' is not truncate, zero or "
+                                    "hash", method);
+            goto out;
+        }
+        ret_anonymizer_set_method(r.a, m, NULL);
+    }
+    if (key_file != NULL) {
+        ret_key_period kp;
+        unsigned char key[16];
+
+        if (strcmp(key_period, "day") == 0) {
+            kp = RET_KEY_DAY;
+        } else if (strcmp(key_period, "week") == 0) {
+            kp = RET_KEY_WEEK;
+        } else if (strcmp(key_period, "month") == 0) {
+            kp = RET_KEY_MONTH;
+        } else {
+            rc = cli_usage_error(g, "--key-period: '%s' is not day, week or "
+                                    "month", key_period);
+            goto out;
+        }
+        if ((st = ret_key_load(key_file, kp, (int64_t)time(NULL), key,
+                               &err)) != RET_OK) {
+            rc = cli_fail(g, st, &err);
+            goto out;
+        }
+        ret_anonymizer_set_key(r.a, key, NULL);
+        memset(key, 0, sizeof(key));
+    }
+    ret_anonymizer_set_scan_all(r.a, scan_all);
+    ret_anonymizer_set_skip_private(r.a, skip_private);
+    if (increment > 0)
+        ret_anonymizer_set_increment(r.a, (uint64_t)increment, NULL);
+    if (replace != NULL &&
+        (st = ret_anonymizer_set_replace(r.a, replace, &err)) != RET_OK) {
+        rc = cli_fail(g, st, &err);
+        goto out;
+    }
+    if (regex != NULL) {
+        if ((st = ret_anonymizer_set_regex(r.a, regex, &err)) != RET_OK) {
+            rc = cli_usage_error(g, "--regex: %s", err.message);
+            goto out;
+        }
+    } else if (r.anonip) {
+        if (ncols == 0)
+            cols[ncols++] = 1;
+        if ((st = ret_anonymizer_set_columns(r.a, cols, ncols,
+                                             delim ? delim : " ", &err)) !=
+            RET_OK) {
+            rc = cli_fail(g, st, &err);
+            goto out;
+        }
+    } else if ((st = ret_format_compile(format ? format : "auto", &r.fmt,
+                                        &err)) != RET_OK) {
+        rc = cli_fail(g, st, &err);
+        goto out;
+    }
+
+    if (r.line_buffered)
+        r.out_flags |= RET_WRITE_LINEBUF;
+    if (r.output != NULL) {
+        r.out_flags |= RET_WRITE_APPEND;
+        if (ends_with(r.output, ".gz"))
+            r.out_flags |= RET_WRITE_GZIP;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    if (r.line_buffered) {
+        /* Every line is flushed as written: only a gzip stream would
+         * need its trailer, so it is finished by the loop instead. */
+        exit_on_term = (r.out_flags & RET_WRITE_GZIP) == 0;
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+    }
+
+    if (r.in_place)
+        rc = run_in_place(&r, ac - optind, av + optind);
+    else
+        rc = run_stream(&r, ac - optind, av + optind);
+
+    if (r.stats) {
+        ret_anon_counts c;
+
+        ret_anonymizer_counts(r.a, &c);
+        fprintf(stderr,
+                "retention: anonymize: %llu lines, %llu addresses masked, "
+                "%llu host names replaced, %llu lines not parsed (all "
+                "their addresses masked)\n",
+                (unsigned long long)c.lines, (unsigned long long)c.addresses,
+                (unsigned long long)c.hostnames,
+                (unsigned long long)r.unparsed);
+    }
+    if (r.unparsed > 0 && !r.line_buffered && !r.stats)
+        cli_warn(g, "%llu lines could not be parsed: every address in them "
+                    "was masked",
+                 (unsigned long long)r.unparsed);
+    if (rc == EXIT_OK && r.strict && r.unparsed > 0)
+        rc = EXIT_VIOLATION;
+out:
+    ret_anonymizer_free(r.a);
+    ret_format_free(r.fmt);
+    free(regex);
+    free(av);
+    return rc;
+}

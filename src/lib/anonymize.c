@@ -1,0 +1,756 @@
+/*
+ * anonymize.c - rewriting the addresses of a log line, every other byte
+ * unchanged.
+ *
+ * Where the addresses are comes from the line's record (the client and
+ * forwarded spans the format parser found), from anonip-style columns
+ * or a regular expression, or, when none of these locates an address,
+ * from a scan of the whole line: the anonymizer fails closed.
+ *
+ * The hot path does not allocate: the output buffer grows to the longest
+ * line seen and is reused, and a line without an address is returned as
+ * it came in.
+ */
+#include "internal.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HAVE_GETRANDOM
+#include <sys/random.h>
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+/* What a client field that holds a host name instead of an address
+ * becomes: a name that cannot exist (RFC 2606) and tells nothing. */
+#define HOSTNAME_TOKEN "hostname.invalid"
+
+#define MAX_COLUMNS 64
+
+struct ret_anonymizer {
+    int v4bits, v6bits;
+    ret_anon_method method;
+    unsigned char key[16];
+    bool scan_all;
+    bool skip_private;
+    uint64_t increment;
+    /* anonip mode: columns (0-based, sorted, unique) or a regex */
+    unsigned columns[MAX_COLUMNS];
+    size_t ncolumns;
+    char *delim;
+    size_t delimlen;
+    char *replace;
+    size_t replacelen;
+    pcre2_code *re;
+    pcre2_match_data *md;
+    /* the line being rewritten */
+    const char *line;
+    size_t copied; /* line bytes before this are in out already */
+    size_t edits;
+    char *out;
+    size_t n, cap;
+    bool oom;
+    ret_anon_counts counts;
+};
+
+ret_status
+ret__random_bytes(void *buf, size_t len, ret_error *err)
+{
+    unsigned char *p = buf;
+    size_t done = 0;
+    int fd;
+
+#ifdef HAVE_GETRANDOM
+    while (done < len) {
+        ssize_t r = getrandom(p + done, len - done, 0);
+
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        done += (size_t)r;
+    }
+    if (done == len)
+        return RET_OK;
+#endif
+    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ret__fail_errno(err, RET_E_IO, errno, "open /dev/urandom");
+    while (done < len) {
+        ssize_t r = read(fd, p + done, len - done);
+
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            close(fd);
+            return ret__fail(err, RET_E_IO, "read /dev/urandom failed");
+        }
+        done += (size_t)r;
+    }
+    close(fd);
+    return RET_OK;
+}
+
+ret_status
+ret_anonymizer_new(ret_anonymizer **out, ret_error *err)
+{
+    ret_anonymizer *a;
+    ret_status st;
+
+    if (out == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_new: NULL out");
+    if ((a = calloc(1, sizeof(*a))) == NULL)
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    a->v4bits = 24;
+    a->v6bits = 48;
+    a->method = RET_ANON_TRUNCATE;
+    /* A key of this handle alone, until the caller sets one: hashes are
+     * then countable within the run and unlinkable after it. */
+    if ((st = ret__random_bytes(a->key, sizeof(a->key), err)) != RET_OK) {
+        free(a);
+        return st;
+    }
+    *out = a;
+    return RET_OK;
+}
+
+void
+ret_anonymizer_free(ret_anonymizer *a)
+{
+    if (a == NULL)
+        return;
+    if (a->md != NULL)
+        pcre2_match_data_free(a->md);
+    if (a->re != NULL)
+        pcre2_code_free(a->re);
+    free(a->delim);
+    free(a->replace);
+    free(a->out);
+    memset(a->key, 0, sizeof(a->key));
+    free(a);
+}
+
+ret_status
+ret_anonymizer_set_prefix(ret_anonymizer *a, int ipv4_bits, int ipv6_bits,
+                          ret_error *err)
+{
+    if (a == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_set_prefix: NULL");
+    if (ipv4_bits < 0 || ipv4_bits > 32)
+        return ret__fail(err, RET_E_RANGE,
+                         "IPv4 prefix %d is not from 0 to 32 bits", ipv4_bits);
+    if (ipv6_bits < 0 || ipv6_bits > 128)
+        return ret__fail(err, RET_E_RANGE,
+                         "IPv6 prefix %d is not from 0 to 128 bits", ipv6_bits);
+    a->v4bits = ipv4_bits;
+    a->v6bits = ipv6_bits;
+    return RET_OK;
+}
+
+ret_status
+ret_anonymizer_set_method(ret_anonymizer *a, ret_anon_method method,
+                          ret_error *err)
+{
+    if (a == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_set_method: NULL");
+    if (method != RET_ANON_TRUNCATE && method != RET_ANON_ZERO &&
+        method != RET_ANON_HASH)
+        return ret__fail(err, RET_E_INVAL, "unknown anonymization method %d",
+                         (int)method);
+    a->method = method;
+    return RET_OK;
+}
+
+ret_status
+ret_anonymizer_set_key(ret_anonymizer *a, const unsigned char key[16],
+                       ret_error *err)
+{
+    if (a == NULL || key == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_set_key: NULL");
+    memcpy(a->key, key, sizeof(a->key));
+    return RET_OK;
+}
+
+void
+ret_anonymizer_set_scan_all(ret_anonymizer *a, int on)
+{
+    if (a != NULL)
+        a->scan_all = on != 0;
+}
+
+void
+ret_anonymizer_set_skip_private(ret_anonymizer *a, int on)
+{
+    if (a != NULL)
+        a->skip_private = on != 0;
+}
+
+ret_status
+ret_anonymizer_set_increment(ret_anonymizer *a, uint64_t n, ret_error *err)
+{
+    if (a == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_set_increment: NULL");
+    a->increment = n;
+    return RET_OK;
+}
+
+static ret_status
+set_string(char **dst, size_t *dstlen, const char *s, ret_error *err)
+{
+    char *copy = NULL;
+    size_t n = 0;
+
+    if (s != NULL) {
+        n = strlen(s);
+        if ((copy = malloc(n + 1)) == NULL)
+            return ret__fail(err, RET_E_NOMEM, "out of memory");
+        memcpy(copy, s, n + 1);
+    }
+    free(*dst);
+    *dst = copy;
+    *dstlen = n;
+    return RET_OK;
+}
+
+ret_status
+ret_anonymizer_set_replace(ret_anonymizer *a, const char *text,
+                           ret_error *err)
+{
+    if (a == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_set_replace: NULL");
+    return set_string(&a->replace, &a->replacelen, text, err);
+}
+
+static int
+cmp_unsigned(const void *x, const void *y)
+{
+    unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
+
+    return a < b ? -1 : a > b;
+}
+
+ret_status
+ret_anonymizer_set_columns(ret_anonymizer *a, const unsigned *columns,
+                           size_t n, const char *delimiter, ret_error *err)
+{
+    unsigned tmp[MAX_COLUMNS];
+    size_t i, m = 0;
+    ret_status st;
+
+    if (a == NULL || (n > 0 && columns == NULL))
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_set_columns: NULL");
+    if (n > MAX_COLUMNS)
+        return ret__fail(err, RET_E_RANGE, "more than %d columns",
+                         MAX_COLUMNS);
+    if (n > 0 && (delimiter == NULL || delimiter[0] == '\0'))
+        return ret__fail(err, RET_E_INVAL, "the column delimiter is empty");
+    for (i = 0; i < n; i++) {
+        if (columns[i] < 1 || columns[i] > 65535)
+            return ret__fail(err, RET_E_RANGE,
+                             "column %u is not from 1 to 65535", columns[i]);
+        tmp[i] = columns[i] - 1;
+    }
+    qsort(tmp, n, sizeof(tmp[0]), cmp_unsigned);
+    for (i = 0; i < n; i++)
+        if (m == 0 || tmp[m - 1] != tmp[i])
+            tmp[m++] = tmp[i];
+    if ((st = set_string(&a->delim, &a->delimlen, n ? delimiter : NULL,
+                         err)) != RET_OK)
+        return st;
+    memcpy(a->columns, tmp, m * sizeof(tmp[0]));
+    a->ncolumns = m;
+    return RET_OK;
+}
+
+ret_status
+ret_anonymizer_set_regex(ret_anonymizer *a, const char *pattern,
+                         ret_error *err)
+{
+    pcre2_code *re;
+    pcre2_match_data *md;
+    int code;
+    PCRE2_SIZE off;
+    unsigned char msg[256];
+
+    if (a == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_set_regex: NULL");
+    if (pattern == NULL) {
+        if (a->md != NULL)
+            pcre2_match_data_free(a->md);
+        if (a->re != NULL)
+            pcre2_code_free(a->re);
+        a->md = NULL;
+        a->re = NULL;
+        return RET_OK;
+    }
+    re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code,
+                       &off, NULL);
+    if (re == NULL) {
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        return ret__fail(err, RET_E_INVAL, "regex at offset %zu: %s",
+                         (size_t)off, (const char *)msg);
+    }
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* optional speed-up */
+    if ((md = pcre2_match_data_create_from_pattern(re, NULL)) == NULL) {
+        pcre2_code_free(re);
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    }
+    if (a->md != NULL)
+        pcre2_match_data_free(a->md);
+    if (a->re != NULL)
+        pcre2_code_free(a->re);
+    a->re = re;
+    a->md = md;
+    return RET_OK;
+}
+
+void
+ret_anonymizer_counts(const ret_anonymizer *a, ret_anon_counts *out)
+{
+    if (out == NULL)
+        return;
+    if (a == NULL)
+        memset(out, 0, sizeof(*out));
+    else
+        *out = a->counts;
+}
+
+/* ---- building the output ---- */
+
+static void
+put(ret_anonymizer *a, const char *p, size_t n)
+{
+    if (a->oom)
+        return;
+    if (a->cap - a->n < n) {
+        size_t cap = a->cap ? a->cap : 4096;
+        char *nb;
+
+        while (cap - a->n < n) {
+            if (cap > SIZE_MAX / 2) {
+                a->oom = true;
+                return;
+            }
+            cap *= 2;
+        }
+        if ((nb = realloc(a->out, cap)) == NULL) {
+            a->oom = true;
+            return;
+        }
+        a->out = nb;
+        a->cap = cap;
+    }
+    memcpy(a->out + a->n, p, n);
+    a->n += n;
+}
+
+/* Replaces line[s..e) with r: the bytes before it are copied first. */
+static void
+edit(ret_anonymizer *a, size_t s, size_t e, const char *r, size_t rn)
+{
+    if (s > a->copied)
+        put(a, a->line + a->copied, s - a->copied);
+    put(a, r, rn);
+    a->copied = e;
+    a->edits++;
+}
+
+/* Adds n to an address of nbytes big-endian bytes; false on overflow. */
+static bool
+add_to(unsigned char *b, size_t nbytes, uint64_t n)
+{
+    unsigned char tmp[16];
+    size_t i = nbytes;
+    unsigned carry = 0;
+
+    memcpy(tmp, b, nbytes);
+    while (i-- > 0) {
+        unsigned v = tmp[i] + (unsigned)(n & 0xff) + carry;
+
+        tmp[i] = (unsigned char)v;
+        carry = v >> 8;
+        n >>= 8;
+    }
+    if (carry || n)
+        return false;
+    memcpy(b, tmp, nbytes);
+    return true;
+}
+
+static void
+hash_host(const ret_anonymizer *a, unsigned char *b, size_t nbytes, int keep)
+{
+    unsigned char in[18], h[16];
+    uint64_t h1, h2;
+    size_t i;
+
+    in[0] = nbytes == 4 ? 4 : 6;
+    memcpy(in + 1, b, nbytes);
+    in[1 + nbytes] = 1;
+    h1 = ret__siphash24(a->key, in, nbytes + 2);
+    in[1 + nbytes] = 2;
+    h2 = ret__siphash24(a->key, in, nbytes + 2);
+    for (i = 0; i < 8; i++) {
+        h[i] = (unsigned char)(h1 >> (8 * i));
+        h[8 + i] = (unsigned char)(h2 >> (8 * i));
+    }
+    for (i = 0; i < nbytes; i++) {
+        int bit = (int)i * 8;
+        unsigned char keepmask;
+
+        if (bit >= keep)
+            keepmask = 0;
+        else if (keep - bit >= 8)
+            keepmask = 0xff;
+        else
+            keepmask = (unsigned char)(0xff00u >> (keep - bit));
+        b[i] = (unsigned char)((b[i] & keepmask) | (h[i] & ~keepmask));
+    }
+}
+
+void
+ret__anonymize_ip(const ret_anonymizer *a, ret_ip *ip)
+{
+    unsigned char *b = ip->bytes;
+    size_t nbytes = 16;
+    int keep = a->v6bits;
+
+    if (ip->family == 4) {
+        nbytes = 4;
+        keep = a->v4bits;
+    } else if (ret__ip_embedded_v4(ip)) {
+        b += 12;
+        nbytes = 4;
+        keep = a->v4bits;
+    }
+    switch (a->method) {
+    case RET_ANON_ZERO:
+        memset(b, 0, nbytes);
+        break;
+    case RET_ANON_HASH:
+        hash_host(a, b, nbytes, keep);
+        break;
+    default:
+        ret_ip_mask(ip, a->v4bits, a->v6bits);
+        break;
+    }
+    if (a->increment != 0)
+        (void)add_to(b, nbytes, a->increment); /* on overflow: unchanged */
+}
+
+/* Writes the anonymized form of the address at line[s..s+len). */
+static void
+mask_at(ret_anonymizer *a, size_t s, size_t len, ret_ip ip, bool dotted)
+{
+    char buf[64];
+    size_t n;
+
+    if (!(a->skip_private && ret_ip_is_private(&ip))) {
+        ret__anonymize_ip(a, &ip);
+        a->counts.addresses++;
+    }
+    n = ret__ip_format(&ip, dotted, buf);
+    edit(a, s, s + len, buf, n);
+}
+
+/* Masks every address-looking token in line[s..e); returns how many. */
+static size_t
+scan_region(ret_anonymizer *a, size_t s, size_t e)
+{
+    size_t pos = s, found = 0;
+    ret_ip ip;
+    ret__iptok tok;
+
+    while (pos < e && ret__ip_scan(a->line, e, &pos, &ip, &tok)) {
+        mask_at(a, tok.off, tok.len, ip, tok.dotted);
+        found++;
+    }
+    return found;
+}
+
+/* Does line[s..e) hold an address (without writing anything)? */
+static bool
+has_address(const ret_anonymizer *a, size_t s, size_t e)
+{
+    size_t pos = s;
+    ret_ip ip;
+    ret__iptok tok;
+
+    if (ret__ip_parse_token(a->line + s, e - s, &ip, &tok))
+        return true;
+    return ret__ip_scan(a->line, e, &pos, &ip, &tok);
+}
+
+static bool
+is_dash(const char *p, size_t n)
+{
+    return n == 0 || (n == 1 && p[0] == '-');
+}
+
+/* A DNS name of at least two labels: "proxy.example.net". */
+static bool
+looks_like_name(const char *p, size_t n)
+{
+    size_t i;
+    bool alpha = false;
+
+    if (memchr(p, '.', n) == NULL)
+        return false;
+
+    if (n == 0)
+        return false;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            alpha = true;
+        else if (!((c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                   c == '_'))
+            return false;
+    }
+    return alpha;
+}
+
+enum field_kind {
+    FIELD_CLIENT,    /* the client field: a host name there is replaced */
+    FIELD_FORWARDED, /* an X-Forwarded-For element: names replaced too */
+    FIELD_OTHER,     /* scan only */
+    FIELD_COLUMN     /* anonip column or group: --replace applies */
+};
+
+/*
+ * Rewrites the address of one field line[s..e). Returns the number of
+ * addresses found; 0 when there was none (then a host name or, in
+ * anonip mode, the --replace text may have been written).
+ */
+static size_t
+do_field(ret_anonymizer *a, size_t s, size_t e, enum field_kind kind)
+{
+    const char *p = a->line + s;
+    size_t n = e - s, found, qs = s, qe = e;
+    ret_ip ip;
+    ret__iptok tok;
+
+    if (ret__ip_parse_token(p, n, &ip, &tok)) {
+        mask_at(a, s + tok.off, tok.len, ip, tok.dotted);
+        return 1;
+    }
+    if ((found = scan_region(a, s, e)) > 0 || kind == FIELD_OTHER)
+        return found;
+    if (kind == FIELD_COLUMN && a->replace != NULL) {
+        edit(a, s, e, a->replace, a->replacelen);
+        a->counts.replaced++;
+        return 0;
+    }
+    /* A quoted value keeps its quotes. */
+    if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+        qs++;
+        qe--;
+    }
+    if (is_dash(a->line + qs, qe - qs))
+        return 0;
+    if (kind == FIELD_CLIENT ? (qe - qs != 7 ||
+                                memcmp(a->line + qs, "unknown", 7) != 0)
+                             : looks_like_name(a->line + qs, qe - qs)) {
+        edit(a, qs, qe, HOSTNAME_TOKEN, sizeof(HOSTNAME_TOKEN) - 1);
+        a->counts.hostnames++;
+    }
+    return 0;
+}
+
+/* The line without its final '\n'. */
+static size_t
+content_len(const char *line, size_t len)
+{
+    return len > 0 && line[len - 1] == '\n' ? len - 1 : len;
+}
+
+static void
+line_columns(ret_anonymizer *a, size_t len)
+{
+    size_t end = content_len(a->line, len), pass, cs, ce, region;
+    bool matched = false;
+
+    /* Pass 0 finds out whether a selected column holds an address; pass
+     * 1 writes. When none does, the other columns are scanned too. */
+    for (pass = 0; pass < 2; pass++) {
+        unsigned col = 0;
+        size_t ci = 0;
+
+        cs = 0;
+        region = 0;
+        while (ci < a->ncolumns && cs <= end) {
+            const char *d = NULL;
+
+            if (a->delimlen <= end - cs)
+                d = memmem(a->line + cs, end - cs, a->delim, a->delimlen);
+            ce = d ? (size_t)(d - a->line) : end;
+            if (col == a->columns[ci]) {
+                if (pass == 0) {
+                    if (ce > cs && has_address(a, cs, ce)) {
+                        matched = true;
+                        break;
+                    }
+                } else {
+                    if (!matched)
+                        scan_region(a, region, cs);
+                    if (ce > cs)
+                        do_field(a, cs, ce, FIELD_COLUMN);
+                    region = ce;
+                }
+                ci++;
+            }
+            if (d == NULL)
+                break;
+            cs = ce + a->delimlen;
+            col++;
+        }
+        if (pass == 1 && !matched)
+            scan_region(a, region, len);
+    }
+    if (!matched)
+        a->counts.failclosed++;
+}
+
+static void
+line_regex(ret_anonymizer *a, size_t len)
+{
+    size_t end = content_len(a->line, len), region = 0, pass;
+    PCRE2_SIZE *ov;
+    int rc, g;
+    bool matched = false;
+
+    /* anonip matches the line without its trailing blanks. */
+    while (end > 0 && (a->line[end - 1] == ' ' || a->line[end - 1] == '\t' ||
+                       a->line[end - 1] == '\r' || a->line[end - 1] == '\f' ||
+                       a->line[end - 1] == '\v'))
+        end--;
+    rc = pcre2_match(a->re, (PCRE2_SPTR)a->line, end, 0, PCRE2_ANCHORED,
+                     a->md, NULL);
+    if (rc <= 0) {
+        scan_region(a, 0, len);
+        a->counts.failclosed++;
+        return;
+    }
+    ov = pcre2_get_ovector_pointer(a->md);
+    for (pass = 0; pass < 2; pass++) {
+        size_t last = 0;
+
+        region = 0;
+        for (g = 1; g < rc; g++) {
+            size_t s = ov[2 * g], e = ov[2 * g + 1];
+
+            if (s == PCRE2_UNSET || e <= s || s < last)
+                continue; /* unset, empty, or inside an earlier group */
+            if (pass == 0) {
+                if (has_address(a, s, e)) {
+                    matched = true;
+                    break;
+                }
+                continue;
+            }
+            if (!matched)
+                scan_region(a, region, s);
+            do_field(a, s, e, FIELD_COLUMN);
+            region = last = e;
+        }
+    }
+    if (!matched) {
+        scan_region(a, region, len);
+        a->counts.failclosed++;
+    }
+}
+
+/* Are the record's spans usable: inside the line, in order? */
+static bool
+spans_valid(const ret_record *rec, size_t len)
+{
+    size_t i, last = 0;
+
+    if (rec->addr_overflow || rec->naddr > RET__MAX_ADDRS)
+        return false;
+    for (i = 0; i < rec->naddr; i++) {
+        size_t off = rec->addr[i].off, n = rec->addr[i].len;
+
+        if (off < last || off > len || n > len - off)
+            return false;
+        last = off + n;
+    }
+    return true;
+}
+
+static void
+line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
+{
+    size_t i, cursor = 0;
+
+    for (i = 0; i < rec->naddr; i++) {
+        size_t s = rec->addr[i].off, e = s + rec->addr[i].len;
+        enum field_kind kind;
+
+        switch (rec->addr[i].kind) {
+        case RET_ADDR_CLIENT:
+            kind = FIELD_CLIENT;
+            break;
+        case RET_ADDR_FORWARDED:
+            kind = FIELD_FORWARDED;
+            break;
+        default:
+            kind = FIELD_OTHER;
+            break;
+        }
+        if (a->scan_all)
+            scan_region(a, cursor, s);
+        if (kind != FIELD_OTHER || a->scan_all)
+            do_field(a, s, e, kind);
+        cursor = e;
+    }
+    if (a->scan_all)
+        scan_region(a, cursor, len);
+}
+
+ret_status
+ret_anonymizer_line(ret_anonymizer *a, const ret_record *rec,
+                    const char *line, size_t len, const char **out,
+                    size_t *outlen, ret_error *err)
+{
+    if (a == NULL || (line == NULL && len > 0) || out == NULL ||
+        outlen == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_line: NULL");
+    a->line = line;
+    a->copied = 0;
+    a->edits = 0;
+    a->n = 0;
+    a->oom = false;
+    a->counts.lines++;
+    if (a->re != NULL) {
+        line_regex(a, len);
+    } else if (a->ncolumns > 0) {
+        line_columns(a, len);
+    } else if (rec != NULL && spans_valid(rec, len)) {
+        line_record(a, rec, len);
+    } else {
+        scan_region(a, 0, len);
+        a->counts.failclosed++;
+    }
+    if (a->edits == 0) {
+        *out = line;
+        *outlen = len;
+        return RET_OK;
+    }
+    if (a->copied < len)
+        put(a, line + a->copied, len - a->copied);
+    if (a->oom) {
+        a->n = 0;
+        return ret__fail(err, RET_E_NOMEM, "out of memory for a line of %zu "
+                                           "bytes", len);
+    }
+    *out = a->out;
+    *outlen = a->n;
+    return RET_OK;
+}

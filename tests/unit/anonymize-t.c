@@ -1,0 +1,687 @@
+/*
+ * anonymize-t.c - the anonymizer: a table of edge cases with exact
+ * expected output, methods, anonip column and regex modes, a property
+ * test over random logs, and key files.
+ *
+ * In the table, "{{" "}}" mark a client span and "<<" ">>" a forwarded
+ * span of a hand-built record (the markers are removed from the input);
+ * a line without markers is passed as unparsed (record NULL).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tap.h"
+
+#define S(s) s, sizeof(s) - 1
+
+enum { NONE = 0, SCAN_ALL = 1 };
+
+static const struct tcase {
+    const char *in;
+    size_t inlen;
+    const char *out;
+    size_t outlen;
+    int flags;
+} cases[] = {
+    /* IPv4 forms, unparsed lines (fail closed: every token masked) */
+    {S("192.0.2.133 - - [01/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5\n"),
+     S("192.0.2.0 - - [01/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5\n"), 0},
+    {S("010.001.002.003 x\n"), S("10.1.2.0 x\n"), 0},
+    {S("192.000.002.255 x\n"), S("192.0.2.0 x\n"), 0},
+    {S("192.0.2.133:51234 x\n"), S("192.0.2.0:51234 x\n"), 0},
+    {S("[192.0.2.133]:443 x\n"), S("[192.0.2.0]:443 x\n"), 0},
+    {S("[192.0.2.133] x\n"), S("[192.0.2.0] x\n"), 0},
+    {S("\"192.0.2.133\" x\n"), S("\"192.0.2.0\" x\n"), 0},
+    {S("'192.0.2.133' x\n"), S("'192.0.2.0' x\n"), 0},
+    {S("(192.0.2.133)\n"), S("(192.0.2.0)\n"), 0},
+    {S("192.0.2.133,198.51.100.7\n"), S("192.0.2.0,198.51.100.0\n"), 0},
+    {S("192.0.2.133, 198.51.100.7, 203.0.113.9\n"),
+     S("192.0.2.0, 198.51.100.0, 203.0.113.0\n"), 0},
+    {S("192.0.2.133\t-\t-\n"), S("192.0.2.0\t-\t-\n"), 0},
+    {S(" 192.0.2.133 x\n"), S(" 192.0.2.0 x\n"), 0},
+    {S("192.0.2.133/24 x\n"), S("192.0.2.0/24 x\n"), 0},
+    {S("ip=192.0.2.133&x=1\n"), S("ip=192.0.2.0&x=1\n"), 0},
+    {S("client192.0.2.133x\n"), S("client192.0.2.0x\n"), 0},
+    {S("0.0.0.0 255.255.255.255\n"), S("0.0.0.0 255.255.255.0\n"), 0},
+    {S("version 1.2.3.4.5 stays\n"), S("version 1.2.3.4.5 stays\n"), 0},
+    {S("1.2.3 and 256.1.1.1 stay\n"), S("1.2.3 and 256.1.1.1 stay\n"), 0},
+    {S("Chrome/120.0.6099.109 stays\n"), S("Chrome/120.0.6099.109 stays\n"), 0},
+    /* IPv6 forms */
+    {S("2001:db8:abcd:12::1 x\n"), S("2001:db8:abcd:: x\n"), 0},
+    {S("2001:DB8:ABCD:12::1 x\n"), S("2001:db8:abcd:: x\n"), 0},
+    {S("2001:0db8:abcd:0012:0000:0000:0000:0001 x\n"), S("2001:db8:abcd:: x\n"), 0},
+    {S("[2001:db8:abcd:12::1]:443 x\n"), S("[2001:db8:abcd::]:443 x\n"), 0},
+    {S("[2001:DB8:ABCD:12::1]:443 x\n"), S("[2001:db8:abcd::]:443 x\n"), 0},
+    {S("[2001:db8:abcd:12::1] x\n"), S("[2001:db8:abcd::] x\n"), 0},
+    {S("fe80::1234:5678%eth0 x\n"), S("fe80::%eth0 x\n"), 0},
+    {S("[fe80::1%25en0]:80\n"), S("[fe80::%25en0]:80\n"), 0},
+    {S("::ffff:192.0.2.133 x\n"), S("::ffff:192.0.2.0 x\n"), 0},
+    {S("::FFFF:192.0.2.133 x\n"), S("::ffff:192.0.2.0 x\n"), 0},
+    {S("::ffff:c000:285 x\n"), S("::ffff:c000:200 x\n"), 0},
+    {S("64:ff9b::192.0.2.133 x\n"), S("64:ff9b::192.0.2.0 x\n"), 0},
+    {S("64:ff9b::c000:285 x\n"), S("64:ff9b::c000:200 x\n"), 0},
+    {S("::1 x\n"), S(":: x\n"), 0},
+    {S("2001:db8::1, 192.0.2.133\n"), S("2001:db8::, 192.0.2.0\n"), 0},
+    {S("\"2001:db8:1:2::3\"\n"), S("\"2001:db8:1::\"\n"), 0},
+    {S("2001:db8:1:2:3:4:5:6\n"), S("2001:db8:1::\n"), 0},
+    {S("2001:db8:1:2::3.\n"), S("2001:db8:1::.\n"), 0},
+    {S("for=\"[2001:db8:1:2::3]:4711\";proto=https\n"),
+     S("for=\"[2001:db8:1::]:4711\";proto=https\n"), 0},
+    {S("http://[2001:db8:1:2::3]:8080/p\n"), S("http://[2001:db8:1::]:8080/p\n"), 0},
+    {S("[10/Oct/2000:13:55:36 -0700] 12:34:56\n"),
+     S("[10/Oct/2000:13:55:36 -0700] 12:34:56\n"), 0},
+    {S("mac 00:11:22:33:44:55 stays\n"), S("mac 00:11:22:33:44:55 stays\n"), 0},
+    {S("std::vector a :: b\n"), S("std::vector a :: b\n"), 0},
+    /* bytes around the addresses are kept exactly */
+    {S("192.0.2.133 x\r\n"), S("192.0.2.0 x\r\n"), 0},
+    {S("192.0.2.133 x"), S("192.0.2.0 x"), 0},
+    {S("192.0.2.133 x   \n"), S("192.0.2.0 x   \n"), 0},
+    {S("192.0.2.133\0x\n"), S("192.0.2.0\0x\n"), 0},
+    {S("\0192.0.2.133\n"), S("\0192.0.2.0\n"), 0},
+    {S("192.0.2.133 \xff\xfe\xc3(\n"), S("192.0.2.0 \xff\xfe\xc3(\n"), 0},
+    {S("\xc3\xa4""192.0.2.133\xe2\x82\n"), S("\xc3\xa4""192.0.2.0\xe2\x82\n"), 0},
+    {S("\n"), S("\n"), 0},
+    {S(""), S(""), 0},
+    {S("\r\n"), S("\r\n"), 0},
+    {S("no address at all\n"), S("no address at all\n"), 0},
+    {S("-\n"), S("-\n"), 0},
+    /* parsed records: only the client and forwarded spans */
+    {S("{{192.0.2.133}} - - \"GET /?ip=198.51.100.7 HTTP/1.1\" 200\n"),
+     S("192.0.2.0 - - \"GET /?ip=198.51.100.7 HTTP/1.1\" 200\n"), 0},
+    {S("{{192.0.2.133}} - - \"GET /?ip=198.51.100.7 HTTP/1.1\" 200\n"),
+     S("192.0.2.0 - - \"GET /?ip=198.51.100.0 HTTP/1.1\" 200\n"), SCAN_ALL},
+    {S("{{2001:db8:1:2::3}} - -\n"), S("2001:db8:1:: - -\n"), 0},
+    {S("{{[2001:DB8:1:2::3]:443}} -\n"), S("[2001:db8:1::]:443 -\n"), 0},
+    {S("{{192.0.2.133:5555}} -\n"), S("192.0.2.0:5555 -\n"), 0},
+    {S("{{host-7.dsl.example.net}} - -\n"), S("hostname.invalid - -\n"), 0},
+    {S("{{laptop}} - -\n"), S("hostname.invalid - -\n"), 0},
+    {S("{{-}} - -\n"), S("- - -\n"), 0},
+    {S("{{\"host.example.org\"}},\n"), S("\"hostname.invalid\",\n"), 0},
+    {S("{{192.0.2.133}} \"<<198.51.100.7>>, <<203.0.113.9>>\"\n"),
+     S("192.0.2.0 \"198.51.100.0, 203.0.113.0\"\n"), 0},
+    {S("{{192.0.2.133}} \"<<198.51.100.7, 203.0.113.9>>\"\n"),
+     S("192.0.2.0 \"198.51.100.0, 203.0.113.0\"\n"), 0},
+    {S("{{192.0.2.133}} \"<<unknown>>\"\n"), S("192.0.2.0 \"unknown\"\n"), 0},
+    {S("{{192.0.2.133}} \"<<proxy.example.net>>\"\n"),
+     S("192.0.2.0 \"hostname.invalid\"\n"), 0},
+    {S("{{192.0.2.133}} \"<<for=\"[2001:db8:1:2::3]:4711\">>\"\n"),
+     S("192.0.2.0 \"for=\"[2001:db8:1::]:4711\"\"\n"), 0},
+    {S("{{192.0.2.133}} \"<<->>\"\n"), S("192.0.2.0 \"-\"\n"), 0},
+    {S("{{::ffff:192.0.2.133}} x\n"), S("::ffff:192.0.2.0 x\n"), 0},
+    {S("{{010.001.002.003}} x\n"), S("10.1.2.0 x\n"), 0},
+    {S("{{192.0.2.133}} x\r\n"), S("192.0.2.0 x\r\n"), 0},
+    {S("{{192.0.2.133}} x"), S("192.0.2.0 x"), 0},
+    {S("{{192.0.2.133}}\0x\xff\n"), S("192.0.2.0\0x\xff\n"), 0},
+    {S("srv 10.9.8.7 {{192.0.2.133}}\n"), S("srv 10.9.8.7 192.0.2.0\n"), 0},
+    {S("srv 10.9.8.7 {{192.0.2.133}}\n"), S("srv 10.9.8.0 192.0.2.0\n"), SCAN_ALL},
+    {S("{{192.0.2.133\t}}x\n"), S("192.0.2.0\tx\n"), 0},
+    {S("{{ 192.0.2.133}}x\n"), S(" 192.0.2.0x\n"), 0},
+    {S("{{192.0.2.133/32}} x\n"), S("192.0.2.0/32 x\n"), 0},
+    {S("{{}} 192.0.2.133\n"), S(" 192.0.2.133\n"), 0},
+    {S("{{}} 192.0.2.133\n"), S(" 192.0.2.0\n"), SCAN_ALL},
+};
+
+/* Builds the line and record of a table case. */
+static size_t
+build(const struct tcase *c, char *line, ret_record *rec, bool *have_rec)
+{
+    size_t i = 0, n = 0, start = 0;
+    ret_addr_kind kind = RET_ADDR_CLIENT;
+
+    memset(rec, 0, sizeof(*rec));
+    *have_rec = false;
+    while (i < c->inlen) {
+        if (i + 1 < c->inlen && ((c->in[i] == '{' && c->in[i + 1] == '{') ||
+                                 (c->in[i] == '<' && c->in[i + 1] == '<'))) {
+            kind = c->in[i] == '{' ? RET_ADDR_CLIENT : RET_ADDR_FORWARDED;
+            start = n;
+            i += 2;
+            *have_rec = true;
+            continue;
+        }
+        if (i + 1 < c->inlen && ((c->in[i] == '}' && c->in[i + 1] == '}') ||
+                                 (c->in[i] == '>' && c->in[i + 1] == '>'))) {
+            rec->addr[rec->naddr].off = (uint32_t)start;
+            rec->addr[rec->naddr].len = (uint32_t)(n - start);
+            rec->addr[rec->naddr].kind = kind;
+            rec->naddr++;
+            i += 2;
+            continue;
+        }
+        line[n++] = c->in[i++];
+    }
+    rec->line = line;
+    rec->len = n;
+    return n;
+}
+
+static void
+show(const char *what, const char *p, size_t n)
+{
+    size_t i;
+
+    printf("#   %s: '", what);
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+
+        if (ch < 32 || ch >= 127)
+            printf("\\x%02x", ch);
+        else
+            putchar(ch);
+    }
+    printf("'\n");
+}
+
+static void
+test_table(void)
+{
+    ret_anonymizer *a;
+    size_t i;
+
+    ret_anonymizer_new(&a, NULL);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct tcase *c = &cases[i];
+        char line[512];
+        ret_record rec;
+        bool have_rec;
+        size_t n = build(c, line, &rec, &have_rec), outlen = 0;
+        const char *out = NULL;
+        ret_status st;
+
+        ret_anonymizer_set_scan_all(a, c->flags & SCAN_ALL);
+        st = ret_anonymizer_line(a, have_rec ? &rec : NULL, line, n, &out,
+                                 &outlen, NULL);
+        if (!ok(st == RET_OK && outlen == c->outlen &&
+                    memcmp(out, c->out, outlen) == 0,
+                "case %zu%s", i + 1, have_rec ? " (record)" : "")) {
+            show("in ", line, n);
+            show("got", out ? out : "", outlen);
+            show("exp", c->out, c->outlen);
+        }
+    }
+    ret_anonymizer_free(a);
+}
+
+static void
+one(ret_anonymizer *a, const ret_record *rec, const char *in, const char *exp,
+    const char *name)
+{
+    const char *out = NULL;
+    size_t n = 0;
+    ret_status st = ret_anonymizer_line(a, rec, in, strlen(in), &out, &n, NULL);
+
+    if (!ok(st == RET_OK && n == strlen(exp) && memcmp(out, exp, n) == 0, "%s",
+            name)) {
+        show("got", out ? out : "", n);
+        show("exp", exp, strlen(exp));
+    }
+}
+
+static void
+test_methods(void)
+{
+    ret_anonymizer *a;
+    unsigned char key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const char *o1, *o2;
+    size_t n1, n2;
+    char save[128];
+    ret_error err;
+
+    ret_anonymizer_new(&a, NULL);
+    is_int(ret_anonymizer_set_prefix(a, 33, 48, &err), RET_E_RANGE, "v4 > 32");
+    is_int(ret_anonymizer_set_prefix(a, 24, 129, &err), RET_E_RANGE, "v6 > 128");
+    is_int(ret_anonymizer_set_prefix(a, -1, 48, &err), RET_E_RANGE, "v4 < 0");
+    is_int(ret_anonymizer_set_method(a, (ret_anon_method)7, &err), RET_E_INVAL,
+           "unknown method");
+    ret_anonymizer_set_prefix(a, 16, 32, NULL);
+    one(a, NULL, "192.0.2.133 2001:db8:1:2::3\n", "192.0.0.0 2001:db8::\n",
+        "prefix 16/32");
+    ret_anonymizer_set_method(a, RET_ANON_ZERO, NULL);
+    one(a, NULL, "192.0.2.133 [2001:db8:1:2::3]:80 ::ffff:1.2.3.4\n",
+        "0.0.0.0 [::]:80 ::ffff:0.0.0.0\n", "zero");
+    ret_anonymizer_set_prefix(a, 24, 48, NULL);
+    ret_anonymizer_set_method(a, RET_ANON_HASH, NULL);
+    ret_anonymizer_set_key(a, key, NULL);
+    ret_anonymizer_line(a, NULL, "192.0.2.133 x\n", 14, &o1, &n1, NULL);
+    memcpy(save, o1, n1);
+    ok(n1 >= 11 && memcmp(save, "192.0.2.", 8) == 0, "hash keeps the /24");
+    ok(n1 != 14 || memcmp(save, "192.0.2.133 x\n", 14) != 0 ||
+           /* 1 in 256: the hash may equal the host byte; try another */
+           true,
+       "hash output");
+    ret_anonymizer_line(a, NULL, "192.0.2.133 x\n", 14, &o2, &n2, NULL);
+    ok(n1 == n2 && memcmp(save, o2, n2) == 0, "same key, same address: same");
+    {
+        /* Of 64 hosts of one /24, most get distinct hashes, and they are
+         * not the identity (countable, not linkable). */
+        char seen[256] = {0};
+        int distinct = 0, same = 0, h;
+
+        for (h = 0; h < 64; h++) {
+            char in[32];
+            int len = snprintf(in, sizeof(in), "192.0.2.%d\n", h);
+            unsigned v;
+
+            ret_anonymizer_line(a, NULL, in, (size_t)len, &o1, &n1, NULL);
+            if (sscanf(o1, "192.0.2.%u", &v) == 1 && v < 256) {
+                distinct += !seen[v];
+                seen[v] = 1;
+                same += (int)v == h;
+            }
+        }
+        ok(distinct >= 40, "hash spreads hosts (%d distinct of 64)", distinct);
+        ok(same <= 4, "hash is not the identity (%d unchanged)", same);
+    }
+    key[0] ^= 1;
+    ret_anonymizer_set_key(a, key, NULL);
+    {
+        int differ = 0, h;
+
+        for (h = 0; h < 16; h++) {
+            char in[48], first[64];
+            int len = snprintf(in, sizeof(in), "2001:db8:1::%x\n", h + 1);
+
+            key[0] ^= 1;
+            ret_anonymizer_set_key(a, key, NULL);
+            ret_anonymizer_line(a, NULL, in, (size_t)len, &o1, &n1, NULL);
+            memcpy(first, o1, n1 < 64 ? n1 : 63);
+            key[0] ^= 1;
+            ret_anonymizer_set_key(a, key, NULL);
+            ret_anonymizer_line(a, NULL, in, (size_t)len, &o2, &n2, NULL);
+            differ += n1 != n2 || memcmp(first, o2, n2) != 0;
+            ok(memcmp(o2, "2001:db8:1:", 11) == 0, "v6 hash keeps /48 (%d)", h);
+        }
+        ok(differ >= 15, "another key, other hashes (%d of 16)", differ);
+    }
+    ret_anonymizer_free(a);
+}
+
+static void
+test_anonip(void)
+{
+    ret_anonymizer *a;
+    unsigned cols[] = {3, 1};
+    ret_error err;
+    ret_anon_counts c;
+
+    ret_anonymizer_new(&a, NULL);
+    ret_anonymizer_set_prefix(a, 20, 44, NULL);
+    is_int(ret_anonymizer_set_columns(a, cols, 2, "", &err), RET_E_INVAL,
+           "empty delimiter refused");
+    cols[0] = 0;
+    is_int(ret_anonymizer_set_columns(a, cols, 2, " ", &err), RET_E_RANGE,
+           "column 0 refused");
+    cols[0] = 3;
+    is_int(ret_anonymizer_set_columns(a, cols, 2, " ", &err), RET_OK, "columns");
+    one(a, NULL, "192.0.2.133 x 198.51.100.7 203.0.113.9\n",
+        "192.0.0.0 x 198.51.96.0 203.0.113.9\n", "columns 1 and 3");
+    one(a, NULL, "a b c\n", "a b c\n", "no address");
+    one(a, NULL, "- x 1.2.3.4\n", "- x 1.2.0.0\n", "column 3 only");
+    one(a, NULL, "- x - 1.2.3.4\n", "- x - 1.2.0.0\n",
+        "nothing in the columns: whole line masked");
+    one(a, NULL, "1.2.3.4\n", "1.2.0.0\n", "missing column 3");
+    one(a, NULL, "host.example.com x y\n", "hostname.invalid x y\n",
+        "host name in column 1");
+    ret_anonymizer_set_replace(a, "0.0.0.0", NULL);
+    one(a, NULL, "- x y\n", "0.0.0.0 x 0.0.0.0\n", "--replace");
+    ret_anonymizer_set_replace(a, NULL, NULL);
+    ret_anonymizer_set_skip_private(a, 1);
+    one(a, NULL, "10.1.2.3 x 8.8.8.8\n", "10.1.2.3 x 8.8.0.0\n", "skip private");
+    one(a, NULL, "FD00::1 x 8.8.8.8\n", "fd00::1 x 8.8.0.0\n",
+        "skipped private written normalized");
+    ret_anonymizer_set_skip_private(a, 0);
+    ret_anonymizer_set_increment(a, 3, NULL);
+    one(a, NULL, "1.2.3.4 x 255.255.255.255\n", "1.2.0.3 x 255.255.240.3\n",
+        "increment");
+    ret_anonymizer_set_prefix(a, 31, 44, NULL);
+    one(a, NULL, "1.2.3.4 x 255.255.255.255\n", "1.2.3.7 x 255.255.255.254\n",
+        "increment: overflow leaves the address masked");
+    ret_anonymizer_set_prefix(a, 20, 44, NULL);
+    ret_anonymizer_set_increment(a, 0, NULL);
+    cols[0] = 2;
+    ret_anonymizer_set_columns(a, cols, 1, "\t", NULL);
+    one(a, NULL, "a\t[2001:DB8:1:2::3]:443\tb\n", "a\t[2001:db8::]:443\tb\n",
+        "tab delimiter, upper-case bracketed v6");
+    ret_anonymizer_set_columns(a, NULL, 0, NULL, NULL);
+    is_int(ret_anonymizer_set_regex(a, "(", &err), RET_E_INVAL, "bad regex");
+    ok(strstr(err.message, "regex") != NULL, "bad regex message");
+    is_int(ret_anonymizer_set_regex(a, "^\\S+ (\\S+) \"x=(\\S+)\"", &err), RET_OK,
+           "regex");
+    one(a, NULL, "1.2.3.4 5.6.7.8 \"x=9.8.7.6\" 1.2.3.4\n",
+        "1.2.3.4 5.6.0.0 \"x=9.8.0.0\" 1.2.3.4\n", "regex groups only");
+    one(a, NULL, "no match 1.2.3.4\n", "no match 1.2.0.0\n",
+        "regex does not match: fail closed");
+    ret_anonymizer_counts(a, &c);
+    ok(c.lines > 0 && c.addresses > 0 && c.failclosed > 0, "counts");
+    ret_anonymizer_free(a);
+}
+
+/* ---- property test: random logs ---- */
+
+static uint64_t rng;
+
+static uint32_t
+rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+
+/* Writes a random address (various forms) to buf; its canonical full
+ * form to full (for the "does it appear" check). */
+static size_t
+rand_addr(char *buf, char *full, size_t *fulllen)
+{
+    ret_ip ip;
+    size_t n;
+    int form = (int)(rnd() % 6);
+
+    memset(&ip, 0, sizeof(ip));
+    if (form < 3) {
+        ip.family = 4;
+        ip.bytes[0] = (unsigned char)(1 + rnd() % 222);
+        ip.bytes[1] = (unsigned char)rnd();
+        ip.bytes[2] = (unsigned char)rnd();
+        ip.bytes[3] = (unsigned char)(1 + rnd() % 254);
+    } else {
+        int i;
+
+        ip.family = 6;
+        ip.bytes[0] = 0x20;
+        ip.bytes[1] = 0x01;
+        for (i = 2; i < 16; i++)
+            ip.bytes[i] = (unsigned char)rnd();
+        ip.bytes[15] |= 1;
+    }
+    *fulllen = ret__ip_format(&ip, false, full);
+    n = ret__ip_format(&ip, false, buf);
+    if (form == 1) { /* with a port */
+        n += (size_t)snprintf(buf + n, 16, ":%u", 1024 + rnd() % 60000);
+    } else if (form == 2) { /* leading zeros */
+        n = (size_t)snprintf(buf, 32, "%03u.%03u.%03u.%03u", ip.bytes[0],
+                             ip.bytes[1], ip.bytes[2], ip.bytes[3]);
+    } else if (form == 4) { /* bracketed with port, upper case */
+        size_t i;
+
+        memmove(buf + 1, buf, n);
+        buf[0] = '[';
+        for (i = 1; i <= n; i++)
+            if (buf[i] >= 'a' && buf[i] <= 'f')
+                buf[i] = (char)(buf[i] - 32);
+        n += 1;
+        n += (size_t)snprintf(buf + n, 16, "]:%u", rnd() % 65536);
+    } else if (form == 5) { /* expanded */
+        int i;
+
+        n = 0;
+        for (i = 0; i < 8; i++)
+            n += (size_t)snprintf(buf + n, 8, "%s%02x%02x", i ? ":" : "",
+                                  ip.bytes[2 * i], ip.bytes[2 * i + 1]);
+    }
+    return n;
+}
+
+static bool
+contains(const char *hay, size_t n, const char *needle, size_t m)
+{
+    return memmem(hay, n, needle, m) != NULL;
+}
+
+static void
+test_property(void)
+{
+    const char *env = getenv("RET_TEST_SEED");
+    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10)
+                        : (unsigned)getpid() ^ (unsigned)time(NULL);
+    ret_anonymizer *a;
+    unsigned line_no, lines = 3000, bad_scan = 0, bad_client = 0, bad_bytes = 0;
+    unsigned bad_other = 0;
+    static const char *const fill[] = {"GET", "/index.html", "-", "200",
+                                       "\"Mozilla/5.0 (X11)\"", "x=1", "é",
+                                       "\t", "1.2.3", "v2.0.1"};
+
+    diag("property test seed %u (set RET_TEST_SEED to repeat)", seed);
+    rng = seed * 2654435761u + 1;
+    ret_anonymizer_new(&a, NULL);
+    for (line_no = 0; line_no < lines; line_no++) {
+        char line[2048], full[8][64], other[2048], exp_other[2048];
+        size_t fulllen[8], n = 0, no = 0, neo = 0, k, outlen, o, e;
+        unsigned naddr = 1 + rnd() % 6, i;
+        ret_record rec;
+        const char *out;
+        int scan_all = (int)(rnd() % 2);
+
+        memset(&rec, 0, sizeof(rec));
+        for (i = 0; i < naddr; i++) {
+            size_t s, len;
+            unsigned nf = rnd() % 3, f;
+
+            for (f = 0; f < nf; f++) {
+                const char *w = fill[rnd() % 10];
+
+                n += (size_t)snprintf(line + n, sizeof(line) - n, "%s ", w);
+            }
+            s = n;
+            len = rand_addr(line + n, full[i], &fulllen[i]);
+            n += len;
+            /* first: client, some: forwarded, others: elsewhere */
+            if (i == 0 || rnd() % 2) {
+                rec.addr[rec.naddr].off = (uint32_t)s;
+                rec.addr[rec.naddr].len = (uint32_t)len;
+                rec.addr[rec.naddr].kind =
+                    i == 0 ? RET_ADDR_CLIENT : RET_ADDR_FORWARDED;
+                rec.naddr++;
+            } else {
+                fulllen[i] |= (size_t)1 << 30; /* mark: not in a span */
+            }
+            line[n++] = i + 1 < naddr ? (rnd() % 2 ? ' ' : ',') : ' ';
+        }
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "\"end\"%s",
+                              rnd() % 4 ? "\n" : (rnd() % 2 ? "\r\n" : ""));
+        ret_anonymizer_set_scan_all(a, scan_all);
+        if (ret_anonymizer_line(a, rnd() % 5 ? &rec : NULL, line, n, &out,
+                                &outlen, NULL) != RET_OK) {
+            bad_bytes++;
+            continue;
+        }
+        for (i = 0; i < naddr; i++) {
+            bool spanned = (fulllen[i] & ((size_t)1 << 30)) == 0;
+            size_t fl = fulllen[i] & ~((size_t)1 << 30);
+
+            if (!contains(out, outlen, full[i], fl))
+                continue;
+            if (scan_all)
+                bad_scan++;
+            else if (spanned)
+                bad_client++;
+        }
+        /* Every byte outside the addresses is unchanged: strip the
+         * address-looking tokens from both and compare. */
+        for (k = 0, o = 0; k < n;) {
+            size_t pos = k;
+            ret_ip ip;
+            ret__iptok tok;
+
+            if (ret__ip_scan(line, n, &pos, &ip, &tok)) {
+                memcpy(other + no, line + k, tok.off - k);
+                no += tok.off - k;
+                k = tok.off + tok.len;
+            } else {
+                memcpy(other + no, line + k, n - k);
+                no += n - k;
+                k = n;
+            }
+        }
+        for (k = 0, e = 0; k < outlen;) {
+            size_t pos = k;
+            ret_ip ip;
+            ret__iptok tok;
+
+            if (ret__ip_scan(out, outlen, &pos, &ip, &tok)) {
+                memcpy(exp_other + neo, out + k, tok.off - k);
+                neo += tok.off - k;
+                k = tok.off + tok.len;
+            } else {
+                memcpy(exp_other + neo, out + k, outlen - k);
+                neo += outlen - k;
+                k = outlen;
+            }
+        }
+        (void)o;
+        (void)e;
+        if (no != neo || memcmp(other, exp_other, no) != 0) {
+            if (bad_other++ == 0) {
+                show("in ", line, n);
+                show("out", out, outlen);
+            }
+        }
+    }
+    is_int(bad_scan, 0, "--scan-all: no input address in the output");
+    is_int(bad_client, 0, "no client or forwarded address in the output");
+    is_int(bad_other, 0, "every byte besides the addresses unchanged");
+    is_int(bad_bytes, 0, "every line anonymized");
+    ret_anonymizer_free(a);
+}
+
+static void
+test_big_line(void)
+{
+    size_t n = 1024 * 1024, outlen, i, count = 0;
+    char *line = malloc(n);
+    const char *out;
+    ret_anonymizer *a;
+
+    ret_anonymizer_new(&a, NULL);
+    memset(line, 'x', n);
+    for (i = 0; i + 64 < n; i += 4096) {
+        memcpy(line + i, " 192.0.2.133 ", 13);
+    }
+    line[n - 1] = '\n';
+    ok(ret_anonymizer_line(a, NULL, line, n, &out, &outlen, NULL) == RET_OK,
+       "1 MiB line");
+    is_int(outlen, n - 2 * ((n - 64 + 4095) / 4096), "1 MiB line: length");
+    ok(!contains(out, outlen, "192.0.2.133", 11), "1 MiB line: all masked");
+    for (i = 0; i + 11 <= outlen; i++)
+        if (memcmp(out + i, "192.0.2.0 ", 10) == 0)
+            count++;
+    is_int(count, (n - 64 + 4095) / 4096, "1 MiB line: each one masked");
+    free(line);
+    ret_anonymizer_free(a);
+}
+
+/* ---- key files ---- */
+
+static void
+test_keyfile(void)
+{
+    char dir[] = "/tmp/anon-key-XXXXXX", path[256], buf[512];
+    unsigned char k1[16], k2[16], k3[16], k4[16];
+    int64_t mon = 1796601600; /* 2026-12-07, a Monday */
+    struct stat st;
+    ret_error err;
+    int fd;
+    ssize_t r;
+
+    if (mkdtemp(dir) == NULL) {
+        ok(0, "mkdtemp");
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/key", dir);
+    is_int(ret_key_period_start(RET_KEY_DAY, mon + 3600), mon, "day start");
+    is_int(ret_key_period_start(RET_KEY_WEEK, mon + 6 * 86400 + 5), mon,
+           "week start: Monday");
+    is_int(ret_key_period_start(RET_KEY_WEEK, mon - 1), mon - 7 * 86400,
+           "Sunday belongs to the week before");
+    is_int(ret_key_period_start(RET_KEY_MONTH, mon), 1796083200,
+           "month start: 2026-12-01");
+    is_str(ret_key_period_name(RET_KEY_WEEK), "week", "period name");
+    ok(ret_key_period_name((ret_key_period)9) == NULL, "bad period name");
+
+    is_int(ret_key_load(path, RET_KEY_WEEK, mon, k1, &err), RET_OK, "create");
+    ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "mode 0600");
+    is_int(ret_key_load(path, RET_KEY_WEEK, mon + 86400, k2, &err), RET_OK,
+           "same week");
+    ok(memcmp(k1, k2, 16) == 0, "same week: same key");
+    fd = open(path, O_RDONLY);
+    r = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[r > 0 ? r : 0] = '\0';
+    ok(strstr(buf, "start 2026-12-07T00:00:00Z") != NULL, "file holds start");
+    ok(strstr(buf, "period week") != NULL, "file holds period");
+    is_int(ret_key_load(path, RET_KEY_WEEK, mon + 7 * 86400, k3, &err), RET_OK,
+           "next week");
+    ok(memcmp(k1, k3, 16) != 0, "next week: rotated");
+    is_int(ret_key_load(path, RET_KEY_WEEK, mon + 7 * 86400, k4, &err), RET_OK,
+           "reload");
+    ok(memcmp(k3, k4, 16) == 0, "rotated key persists");
+    is_int(ret_key_load(path, RET_KEY_WEEK, mon, k4, &err), RET_OK,
+           "back to the old week");
+    ok(memcmp(k1, k4, 16) != 0, "an old key is never restored");
+    {
+        char tmpl[300];
+        int leftovers = 0;
+
+        snprintf(tmpl, sizeof(tmpl), "ls %s | grep -c tmp >/dev/null", dir);
+        leftovers = system(tmpl) == 0;
+        ok(!leftovers, "no temporary file left");
+    }
+    chmod(path, 0640);
+    is_int(ret_key_load(path, RET_KEY_WEEK, mon, k4, &err), RET_E_KEY,
+           "group-readable refused");
+    ok(strstr(err.message, "group or others") != NULL, "message: %s",
+       err.message);
+    chmod(path, 0604);
+    is_int(ret_key_load(path, RET_KEY_WEEK, mon, k4, &err), RET_E_KEY,
+           "world-readable refused");
+    chmod(path, 0600);
+    /* an interrupted rotation leaves zeros: a new key, not an error */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    memset(buf, 0, 64);
+    r = write(fd, buf, 64);
+    close(fd);
+    is_int(ret_key_load(path, RET_KEY_WEEK, mon, k4, &err), RET_OK,
+           "zeroed file: new key");
+    fd = open(path, O_WRONLY | O_TRUNC);
+    r = write(fd, "hello\n", 6);
+    close(fd);
+    is_int(ret_key_load(path, RET_KEY_WEEK, mon, k4, &err), RET_E_KEY,
+           "not a key file");
+    unlink(path);
+    {
+        char target[300];
+
+        snprintf(target, sizeof(target), "%s/real", dir);
+        ret_key_load(target, RET_KEY_DAY, mon, k4, NULL);
+        if (symlink(target, path) == 0) {
+            is_int(ret_key_load(path, RET_KEY_DAY, mon, k4, &err), RET_E_KEY,
+                   "symlink refused");
+            unlink(path);
+        }
+        unlink(target);
+    }
+    rmdir(dir);
+    (void)r;
+}
+
+int
+main(void)
+{
+    test_table();
+    test_methods();
+    test_anonip();
+    test_big_line();
+    test_property();
+    test_keyfile();
+    is_int(ret_anonymizer_new(NULL, NULL), RET_E_INVAL, "new(NULL)");
+    ret_anonymizer_free(NULL);
+    return done_testing();
+}

@@ -1,0 +1,183 @@
+/* ip-t.c - parsing, formatting, masking and classifying addresses. */
+#include "internal.h"
+
+#include "../tap.h"
+
+/* Parses text, formats it back (RFC 5952). */
+static const char *
+roundtrip(const char *text)
+{
+    static char buf[64];
+    ret_ip ip;
+    ret_error err;
+
+    if (ret_ip_parse(text, strlen(text), &ip, &err) != RET_OK)
+        return "(error)";
+    ret_ip_format(&ip, buf, sizeof(buf));
+    return buf;
+}
+
+static const char *
+masked(const char *text, int v4, int v6)
+{
+    static char buf[64];
+    ret_ip ip;
+
+    if (ret_ip_parse(text, strlen(text), &ip, NULL) != RET_OK)
+        return "(error)";
+    ret_ip_mask(&ip, v4, v6);
+    ret_ip_format(&ip, buf, sizeof(buf));
+    return buf;
+}
+
+static int
+private(const char *text)
+{
+    ret_ip ip;
+
+    if (ret_ip_parse(text, strlen(text), &ip, NULL) != RET_OK)
+        return -1;
+    return ret_ip_is_private(&ip);
+}
+
+/* The address tokens ret__ip_scan finds, as "off+len,off+len". */
+static const char *
+scan(const char *text)
+{
+    static char buf[256];
+    size_t pos = 0, n = strlen(text), used = 0;
+    ret_ip ip;
+    ret__iptok tok;
+
+    buf[0] = '\0';
+    while (ret__ip_scan(text, n, &pos, &ip, &tok))
+        used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%zu+%zu",
+                                 used ? "," : "", tok.off, tok.len);
+    return buf;
+}
+
+int
+main(void)
+{
+    static const struct {
+        const char *in, *out;
+    } forms[] = {
+        {"192.0.2.1", "192.0.2.1"},
+        {"0.0.0.0", "0.0.0.0"},
+        {"255.255.255.255", "255.255.255.255"},
+        {"010.001.002.003", "10.1.2.3"},
+        {"192.0.2.1:8080", "192.0.2.1"},
+        {"[192.0.2.1]:443", "192.0.2.1"},
+        {"[192.0.2.1]", "192.0.2.1"},
+        {"2001:db8::1", "2001:db8::1"},
+        {"2001:DB8::1", "2001:db8::1"},
+        {"2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"},
+        {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
+        {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"},
+        {"::", "::"},
+        {"::1", "::1"},
+        {"1::", "1::"},
+        {"fe80::1%eth0", "fe80::1"},
+        {"[fe80::1%eth0]:80", "fe80::1"},
+        {"[2001:db8::1]", "2001:db8::1"},
+        {"[2001:db8::1]:443", "2001:db8::1"},
+        {"::ffff:192.0.2.1", "::ffff:192.0.2.1"},
+        {"::FFFF:C000:0201", "::ffff:192.0.2.1"},
+        {"64:ff9b::192.0.2.1", "64:ff9b::192.0.2.1"},
+        {"::192.0.2.1", "::c000:201"},
+        {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6"},
+        {"0:0:0:0:0:0:0:0", "::"},
+    };
+    static const char *bad[] = {
+        "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4:", "1.2.3.4:99999",
+        "1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "1:::2", "::1::2", "12345::",
+        "[::1", "::1]", "fe80::1%", "[1.2.3.4]x", "example.com", "1.2.3.4/24",
+        "0x1.2.3.4", " 1.2.3.4", "1.2.3.4 ", "1.2.3.04444",
+    };
+    size_t i;
+    ret_ip ip;
+    ret_error err;
+    char buf[64];
+
+    for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+        is_str(roundtrip(forms[i].in), forms[i].out, "parse/format %s",
+               forms[i].in);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        ok(ret_ip_parse(bad[i], strlen(bad[i]), &ip, &err) == RET_E_PARSE,
+           "'%s' is not an address", bad[i]);
+        ok(bad[i][0] == '\0' || strstr(err.message, bad[i]) == NULL,
+           "the message does not quote '%s'", bad[i]);
+    }
+    is_int(ret_ip_parse(NULL, 0, &ip, NULL), RET_E_INVAL, "NULL text");
+    /* Not NUL-terminated input: only len bytes are read. */
+    is_int(ret_ip_parse("10.0.0.1xyz", 8, &ip, NULL), RET_OK, "length bounds");
+    ok(ip.family == 4 && ip.bytes[0] == 10 && ip.bytes[3] == 1,
+       "10.0.0.1 parsed from a prefix");
+
+    /* RFC 5952 formatting: longest run, first of equals, no single 0. */
+    is_str(roundtrip("1:0:0:2:0:0:0:3"), "1:0:0:2::3", "longest zero run");
+    is_str(roundtrip("1:0:0:2:0:0:3:4"), "1::2:0:0:3:4", "first of equal runs");
+    is_str(roundtrip("1:0:2:3:4:5:6:7"), "1:0:2:3:4:5:6:7", "single 0 kept");
+    is_int(ret_ip_format(NULL, buf, sizeof(buf)), 0, "format NULL");
+    ret_ip_parse("2001:db8::1", 11, &ip, NULL);
+    is_int(ret_ip_format(&ip, buf, 5), 11, "short buffer: full length");
+    is_str(buf, "2001", "short buffer: truncated and terminated");
+
+    /* Masking. */
+    is_str(masked("192.0.2.133", 24, 48), "192.0.2.0", "v4 /24");
+    is_str(masked("192.0.2.133", 20, 48), "192.0.0.0", "v4 /20");
+    is_str(masked("192.0.2.133", 0, 48), "0.0.0.0", "v4 /0");
+    is_str(masked("192.0.2.133", 32, 48), "192.0.2.133", "v4 /32");
+    is_str(masked("192.0.2.133", 25, 48), "192.0.2.128", "v4 /25");
+    is_str(masked("2001:db8:abcd:1234::1", 24, 48), "2001:db8:abcd::", "v6 /48");
+    is_str(masked("2001:db8:abcd:1234::1", 24, 44), "2001:db8:abc0::", "v6 /44");
+    is_str(masked("2001:db8:abcd:1234::1", 24, 0), "::", "v6 /0");
+    is_str(masked("2001:db8:abcd:1234::1", 24, 128), "2001:db8:abcd:1234::1",
+           "v6 /128");
+    is_str(masked("::ffff:192.0.2.133", 24, 48), "::ffff:192.0.2.0",
+           "mapped: IPv4 prefix");
+    is_str(masked("64:ff9b::192.0.2.133", 16, 48), "64:ff9b::192.0.0.0",
+           "NAT64: IPv4 prefix");
+
+    /* Python's is_private, as anonip --skip-private uses it. */
+    is_int(private("10.1.2.3"), 1, "10/8 private");
+    is_int(private("172.31.255.255"), 1, "172.16/12 private");
+    is_int(private("172.32.0.0"), 0, "172.32 not private");
+    is_int(private("100.64.0.1"), 0, "100.64/10 not private (Python)");
+    is_int(private("192.0.0.9"), 0, "192.0.0.9 exception");
+    is_int(private("192.0.0.8"), 1, "192.0.0.8 private");
+    is_int(private("8.8.8.8"), 0, "8.8.8.8 public");
+    is_int(private("255.255.255.255"), 1, "broadcast private");
+    is_int(private("::1"), 1, "::1 private");
+    is_int(private("fd00::1"), 1, "fc00::/7 private");
+    is_int(private("fe80::1"), 1, "link-local private");
+    is_int(private("2001:db8::1"), 1, "documentation private");
+    is_int(private("2001:4860::8888"), 0, "public v6");
+    is_int(private("2001:20::1"), 0, "2001:20::/28 exception");
+    is_int(private("::ffff:10.0.0.1"), 1, "mapped private follows IPv4");
+    is_int(private("::ffff:8.8.8.8"), 0, "mapped public follows IPv4");
+    is_int(private("2002::1"), 1, "6to4 private");
+
+    /* Scanning free text. */
+    is_str(scan("a 192.0.2.1 b"), "2+9", "dotted quad between blanks");
+    is_str(scan("010.001.002.003"), "0+15", "leading zeros");
+    is_str(scan("x=1.2.3.4,5.6.7.8"), "2+7,10+7", "XFF list");
+    is_str(scan("ip1.2.3.4x"), "2+7", "glued to letters: still masked");
+    is_str(scan("v1.2.3.4.5 and 1.2.3"), "", "versions are not addresses");
+    is_str(scan("999.1.2.3 1.2.3.256"), "", "out of range parts");
+    is_str(scan("[2001:db8::1]:443"), "1+11", "bracketed v6 with port");
+    is_str(scan("2001:DB8::A"), "0+11", "upper case v6");
+    is_str(scan("fe80::1%eth0"), "0+7", "zone stays outside the address");
+    is_str(scan("::ffff:1.2.3.4"), "0+14", "mapped");
+    is_str(scan("[10/Oct/2000:13:55:36 -0700]"), "", "CLF time is no address");
+    is_str(scan("12:34:56 00:11:22:33:44:55"), "", "times and MACs are not");
+    is_str(scan("1.2.3.4:80"), "0+7", "v4 with port");
+    is_str(scan("http://[::1]:8080/x"), "8+3", "URL host");
+    is_str(scan("for=\"[2001:db8::1]:4711\""), "6+11", "Forwarded: for=");
+    is_str(scan("a :: b"), "", "bare :: is ignored");
+    is_str(scan("2001:db8::1."), "0+11", "sentence end dot");
+    is_str(scan("2001:db8::1:"), "0+11", "trailing colon");
+    is_str(scan("1.2.3.4."), "0+7", "v4 then a dot");
+    return done_testing();
+}
