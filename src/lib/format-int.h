@@ -86,6 +86,8 @@ struct ret__w3c {
     bool have_date;
     bool seen_header;       /* #Software: or #Version: */
     int64_t date_days;      /* #Date: header */
+    bool have_gmt;
+    int32_t gmt_offset;     /* #GMT-Offset: -0800 (Oracle) */
 };
 
 struct ret_parser {
@@ -93,6 +95,7 @@ struct ret_parser {
     ret_record rec;
     struct ret__w3c w3c;
     void *match;            /* pcre2 match data */
+    bool partial;           /* the last line had more than the format */
     /* auto */
     ret_format *cand[RET__AUTO_MAX];
     ret_parser *sub[RET__AUTO_MAX];

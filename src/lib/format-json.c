@@ -191,6 +191,13 @@ scalar(struct jctx *c, const char *pk, size_t pn, const char *k, size_t kn,
     kind = key_kind(pk, pn, k, kn);
     if (kind == FK_IGNORE)
         return;
+    if (kind == FK_CLIENT && c->r->f[RET_F_CLIENT].p != NULL &&
+        (key_is(k, kn, "client_ip") || key_is(k, kn, "clientip")) &&
+        !(n == 1 && c->l[off] == '-') && n > 0) {
+        /* Caddy: client_ip is the client behind trusted proxies; the
+         * peer (remote_ip) stays listed as an address */
+        c->r->f[RET_F_CLIENT].p = NULL;
+    }
     if (!ret__rec_store(c->r, &c->fl, kind, 0, NULL, 0, off, n)) {
         c->bad = true;
         return;

@@ -28,6 +28,9 @@ w3c_kind(const char *s, size_t n)
         {"time-taken", FK_DUR_MS},  {"cs-username", FK_USER},
         {"cs-version", FK_PROTOCOL}, {"cs-host", FK_VHOST},
         {"x-forwarded-for", FK_XFF}, {"c-port", FK_PORT},
+        {"bytes", FK_BYTES},        {"c-dns", FK_CLIENT},
+        {"c-auth-id", FK_USER},     {"date-local", FK_TIME_DATE},
+        {"time-local", FK_TIME_TOD}, {"timetakenms", FK_DUR_MS},
     };
     size_t i;
 
@@ -89,6 +92,20 @@ header(ret_parser *p, const char *l, size_t len)
         while (e < len && l[e] != ' ' && l[e] != '\t')
             e++;
         w->have_date = ret__time_date(l + v, e - v, &w->date_days);
+    } else if (header_is(l, len, "#GMT-Offset:", &v)) {
+        int32_t off = 0;
+        int64_t t;
+
+        /* reuse the CLF offset reader on a made-up time */
+        char buf[40];
+        size_t n = len - v < 8 ? len - v : 8;
+
+        memcpy(buf, "01/Jan/2000:00:00:00 ", 21);
+        memcpy(buf + 21, l + v, n);
+        while (n > 0 && (buf[21 + n - 1] == ' ' || buf[21 + n - 1] == '\r'))
+            n--;
+        w->have_gmt = ret__time_clf(buf, 21 + n, &t, &off);
+        w->gmt_offset = off;
     } else if (header_is(l, len, "#Software:", &v) ||
                header_is(l, len, "#Version:", &v)) {
         w->seen_header = true;
@@ -159,6 +176,7 @@ ret__w3c_parse(ret_parser *p, const char *line, size_t len, ret_error *err)
             /* more values than #Fields declares: list their
              * address-looking tokens for the anonymizer */
             ret__rec_scan_addrs(r, vs, ve - vs);
+            p->partial = true;
         }
         col++;
         while (i < len && (line[i] == ' ' || line[i] == '\t'))
@@ -169,6 +187,10 @@ ret__w3c_parse(ret_parser *p, const char *line, size_t len, ret_error *err)
     if (fl.tp.has_sod && !fl.tp.has_date && w->have_date) {
         fl.tp.days = w->date_days;
         fl.tp.has_date = true;
+    }
+    if (w->have_gmt && !fl.tp.has_offset) {
+        fl.tp.offset = w->gmt_offset;
+        fl.tp.has_offset = true;
     }
     if (!ret__rec_finish(r, &fl))
         return ret__parse_fail(err, fl.reason, 1);

@@ -494,6 +494,10 @@ test_w3c(void)
     parse(&x, "#Fields: date time c-ip cs-uri-stem sc-status");
     r = parse(&x, "2018-01-03 00:00:00 192.0.2.1 /y 200 extra 198.51.100.3");
     ok(r != NULL, "more values than #Fields declares");
+    parse(&x, "#GMT-Offset: -0800");
+    r = parse(&x, "2001-10-31 00:00:18 192.0.2.1 /z 200");
+    is_int(rtime(r, NULL), 1004515218, "#GMT-Offset: -0800 honoured");
+    parse(&x, "2018-01-03 00:00:00 192.0.2.1 /y 200 extra 198.51.100.3");
     is_str(addr(r, 1), "o 198.51.100.3", "their addresses are listed");
     parse(&x, "2018-01-03 00:00:00 192.0.2.1 \"/unclosed 200");
     ok(reason_is(&x, "quote"), "unclosed quote in W3C");
@@ -519,8 +523,9 @@ test_json(void)
                   "[\"Caddy\"]}}");
     ok(r != NULL, "Caddy line parses (%s)", x.err.message);
     is_int(rtime(r, NULL), 1703373474, "ts epoch float");
-    is_str(fld(r, RET_F_CLIENT), "10.0.0.1", "the first client key");
+    is_str(fld(r, RET_F_CLIENT), "1.2.3.4", "client_ip is the client");
     is_int(ret_record_address_count(r), 2, "remote_ip and client_ip");
+    is_str(addr(r, 0), "c 10.0.0.1", "remote_ip (the proxy) listed");
     is_str(addr(r, 1), "c 1.2.3.4", "client_ip listed");
     is_str(fld(r, RET_F_METHOD), "GET", "method");
     is_str(fld(r, RET_F_PATH), "/beta/", "uri path");
