@@ -212,6 +212,35 @@ old "$L/x1" "$L/x*"
 run 0 prune $ADHOC "$L/x*"
 check "only the file named 'x*' was looked at" test -f "$L/x1"
 
+# ---- real traffic, shuffled within each hour ---------------------------
+# elastic/examples apache_logs, first 1500 lines: the cutoff falls in the
+# middle of an hour whose lines are out of order.
+rm -rf "$L" && mkdir -p "$L"
+gzip -dc "$DATA/prune/apache_logs-1500.gz" >"$T/apache.orig"
+cp "$T/apache.orig" "$L/apache.log"
+cp "$DATA/prune/apache_logs-1500.gz" "$L/apache.log.1.gz"
+old "$L/apache.log" "$L/apache.log.1.gz"
+# Records at or after 2015-05-17 16:05:30 +0000 stay.
+awk 'BEGIN { split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", m, " ")
+             for (i = 1; i <= 12; i++) mon[m[i]] = sprintf("%02d", i) }
+     { t = substr($4, 2)
+       k = substr(t, 8, 4) mon[substr(t, 4, 3)] substr(t, 1, 2) \
+           substr(t, 13, 2) substr(t, 16, 2) substr(t, 19, 2)
+       if (k >= "20150517160530") print }' "$L/apache.log" >"$T/apache.want"
+now_a=$(date -u -d "@$(( $(ep 2015-05-17T16:05:30Z) + 90 * DAY - 1 ))" +%Y-%m-%dT%H:%M:%SZ)
+run 0 prune --now "$now_a" --schedule none --max-age 90d -f combined \
+    "$L/apache.log" "$L/apache.log.1.gz"
+is "$(awk '{ t = substr($4, 14) }
+    t >= "16:05:30" && t < "16:06" { late = 1 }
+    t < "16:05:30" && t >= "16:05" && late { n++ } END { print (n > 0) ? 1 : 0 }' \
+    "$T/apache.orig")" 1 "the lines around the cutoff are out of order"
+same_file "$L/apache.log" "$T/apache.want" \
+    "unsorted real log: exactly the records before the cutoff are gone"
+gzip -dc "$L/apache.log.1.gz" >"$T/apache.gz.txt"
+same_file "$T/apache.gz.txt" "$T/apache.want" "the same for its gzip copy"
+is "$(grep -c 'May/2015:1[0-5]:' "$L/apache.log" || true)" 0 \
+    "no kept line is older than the cutoff"
+
 # ---- usage errors -------------------------------------------------------
 run 2 prune --max-age 90d
 like "$T/err" "needs one FILE" "--max-age without FILE"
