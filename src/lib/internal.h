@@ -280,8 +280,10 @@ RET_HIDDEN ret_status ret__ua_new(const char *regexes, ret__ua **out,
 /* Loads the rule file now, reporting errors. */
 RET_HIDDEN ret_status ret__ua_check(ret__ua *u, ret_error *err);
 RET_HIDDEN void ret__ua_free(ret__ua *u);
-/* The result id of an agent (cached), UINT32_MAX when out of memory. */
-RET_HIDDEN uint32_t ret__ua_lookup(ret__ua *u, const char *ua, size_t len);
+/* The result id of an agent (cached), UINT32_MAX when out of memory;
+ * *hash (may be NULL) receives a 64-bit hash of the agent. */
+RET_HIDDEN uint32_t ret__ua_lookup(ret__ua *u, const char *ua, size_t len,
+                                   uint64_t *hash);
 RET_HIDDEN const ret__ua_info *ret__ua_info_of(const ret__ua *u, uint32_t id);
 /* The uap-core family alone: kind 0 user agent, 1 OS, 2 device; writes
  * "Other" when no rule matches and returns whether one did. */

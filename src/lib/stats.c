@@ -1109,6 +1109,7 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
     const ret__ua_info *info;
     const ret__slice *ua = &rec->f[RET_F_USER_AGENT];
     ret_ip ip;
+    uint64_t uah = 0;
     bool have_ip;
 
     if (d == NULL)
@@ -1147,8 +1148,8 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
     if (s->ua == NULL &&
         ret__ua_new(s->uap, &s->ua, err) != RET_OK)
         return err ? err->status : RET_E_NOMEM;
-    combo = ua->p != NULL ? ret__ua_lookup(s->ua, ua->p, ua->n)
-                          : ret__ua_lookup(s->ua, "", 0);
+    combo = ua->p != NULL ? ret__ua_lookup(s->ua, ua->p, ua->n, &uah)
+                          : ret__ua_lookup(s->ua, "", 0, &uah);
     info = ret__ua_info_of(s->ua, combo);
     if (info == NULL ||
         !count(s, d, RET__D_UA, (const char *)&combo, sizeof(combo), 1, bytes))
@@ -1184,7 +1185,7 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
     if (have_ip && !opted_out(rec)) {
         int kst = day_key(s, d, err);
         unsigned char buf[16 + 1 + 8];
-        uint64_t uah, vh;
+        uint64_t vh;
         if (kst < 0) {
             memset(&ip, 0, sizeof(ip));
             return err ? err->status : RET_E_DB;
@@ -1202,7 +1203,6 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
                 ip.family = 4;
                 memcpy(ip.bytes, v4, 4);
             }
-            uah = ua->p != NULL ? ret__hash(ua->p, ua->n, 0x5541) : 0;
             memcpy(buf, ip.bytes, 16);
             buf[16] = ip.family;
             memcpy(buf + 17, &uah, 8);

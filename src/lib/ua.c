@@ -614,7 +614,7 @@ combo_id(ret__ua *u, const ret__ua_info *info)
 #define CACHE_MAX 65536
 
 uint32_t
-ret__ua_lookup(ret__ua *u, const char *ua, size_t len)
+ret__ua_lookup(ret__ua *u, const char *ua, size_t len, uint64_t *hash)
 {
     uint64_t h = ret__hash(ua, len, 0x7561);
     size_t mask, i;
@@ -622,6 +622,8 @@ ret__ua_lookup(ret__ua *u, const char *ua, size_t len)
     uint32_t id;
     char *copy;
 
+    if (hash != NULL)
+        *hash = h;
     if (u->cache_n * 2 >= u->cache_cap) {
         if (u->cache_cap >= CACHE_MAX) {
             /* full: forget everything (results stay interned) */

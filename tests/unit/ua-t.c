@@ -66,7 +66,7 @@ cls(ret__ua *u, const char *ua, const char **crawler, const char **browser,
     const char **os)
 {
     const ret__ua_info *i = ret__ua_info_of(u, ret__ua_lookup(u, ua,
-                                                              strlen(ua)));
+                                                              strlen(ua), NULL));
     if (i == NULL)
         return "(null)";
     *crawler = i->crawler ? i->crawler : "";
@@ -104,8 +104,8 @@ main(void)
     cls(own, "Mozilla/5.0 (compatible; ClaudeBot/1.0; +claudebot@anthropic.com)",
         &c, &b, &o);
     is_str(c, "ClaudeBot", "ClaudeBot");
-    a = ret__ua_lookup(own, "x", 1);
-    a2 = ret__ua_lookup(own, "x", 1);
+    a = ret__ua_lookup(own, "x", 1, NULL);
+    a2 = ret__ua_lookup(own, "x", 1, NULL);
     is_int(a, a2, "cached result is the same");
     ret__ua_free(own);
 
