@@ -100,7 +100,7 @@ srv_wait 10 "grep -q 'GET /ready' '$T/logs/access.log' 2>/dev/null" || true
 : >"$T/mark"
 
 srv_addresses "$N" 42 "$T/addrs"
-srv_requests "$N" "$port" "$T/curl.conf" "$T/addrs"
+srv_requests 1 "$N" "$port" "$T/curl.conf" "$T/addrs"
 start=$(date +%s)
 timeout 120 curl -s --config "$T/curl.conf" >"$T/curl.out" 2>&1 &
 curl_pid=$!

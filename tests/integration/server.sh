@@ -102,26 +102,31 @@ srv_gone() {
     srv_wait "$2" "! kill -0 $1 2>/dev/null"
 }
 
-# srv_requests N PORT FILE [ADDRS [interface]]: a curl config that asks
-# for /r/1?q=1 .. /r/N?q=N of http://127.0.0.1:PORT, one after the other;
-# with ADDRS (a file of N addresses) request i sends line i as
-# X-Forwarded-For, or with "interface" connects from that loopback
-# address (Linux answers on all of 127.0.0.0/8).
+# srv_requests FROM TO PORT FILE [ADDRS [interface]]: a curl config that
+# asks for /r/FROM?q=FROM .. /r/TO?q=TO of http://127.0.0.1:PORT, one
+# after the other; with ADDRS (a file of addresses, line i for request i)
+# request i sends its address as X-Forwarded-For, or with "interface"
+# connects from that loopback address (Linux answers on all of
+# 127.0.0.0/8).
 srv_requests() {
-    awk -v n="$1" -v port="$2" -v addrs="${4:-}" -v mode="${5:-header}" 'BEGIN {
-        for (i = 1; i <= n; i++) {
+    awk -v from="$1" -v to="$2" -v port="$3" -v addrs="${5:-}" \
+        -v mode="${6:-header}" 'BEGIN {
+        for (i = 1; i <= to; i++) {
+            a = ""
+            if (addrs != "" && (getline a <addrs) <= 0)
+                a = ""
+            if (i < from)
+                continue
             printf "url = \"http://127.0.0.1:%d/r/%d?q=%d\"\n", port, i, i
             printf "output = \"/dev/null\"\n"
-            if (addrs != "" && (getline a <addrs) > 0) {
-                if (mode == "interface")
-                    printf "interface = \"%s\"\n", a
-                else
-                    printf "header = \"X-Forwarded-For: %s\"\n", a
-            }
-            if (i < n)
+            if (a != "" && mode == "interface")
+                printf "interface = \"%s\"\n", a
+            else if (a != "")
+                printf "header = \"X-Forwarded-For: %s\"\n", a
+            if (i < to)
                 print "next"
         }
-    }' >"$3"
+    }' >"$4"
 }
 
 # srv_addresses N SEED FILE: N random client addresses, one in ten IPv6
