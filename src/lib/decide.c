@@ -137,21 +137,20 @@ ret_decide(const ret_category *c, const ret_facts *f, int64_t now,
                 del_rule = r;
             }
             break;
-        case RET_RESTRICT:
-            /* A statutory minimum: never moved by the schedule. */
-            t = r->anchor == RET_ANCHOR_END_OF_YEAR
-                    ? ret__end_of_year(f->time, r->after.years)
-                    : ret__span_add(f->time, r->after);
-            if (t > retain_end) {
-                retain_end = t;
-                retain_rule = r;
-            }
-            break;
-        default:
+        default: /* RET_RESTRICT: below, only when it matters */
             break;
         }
     }
     del_due = del_rule != NULL && del <= now;
+    if (del_due && c->retain >= 0 && !(f->flags & RET_FACT_HELD)) {
+        const struct ret_rule *r = &c->rules[c->retain];
+
+        /* A statutory minimum: never moved by the schedule. */
+        retain_end = r->anchor == RET_ANCHOR_END_OF_YEAR
+                         ? ret__end_of_year(f->time, r->after.years)
+                         : ret__span_add(f->time, r->after);
+        retain_rule = r;
+    }
     if ((f->flags & RET_FACT_RETAIN) && f->retain_until > retain_end) {
         retain_end = f->retain_until;
         retain_rule = NULL;

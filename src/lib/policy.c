@@ -476,11 +476,24 @@ unknown(struct parser *ps, const struct tok *t, const char *what,
     char buf[64];
     const char *hint = closest(t->val, t->len, names);
 
+    char list[160];
+    size_t i, n = 0;
+
     show(t->val, t->len, buf, sizeof(buf));
     if (hint != NULL)
         return perr(ps, t->line, t->col, "unknown %s '%s' (did you mean '%s'?)",
                     what, buf, hint);
-    return perr(ps, t->line, t->col, "unknown %s '%s'", what, buf);
+    for (i = 0; names[i] != NULL; i++)
+        ;
+    if (i > 7)
+        return perr(ps, t->line, t->col, "unknown %s '%s'", what, buf);
+    list[0] = '\0';
+    for (i = 0; names[i] != NULL && n < sizeof(list); i++)
+        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+                              i == 0 ? "" : names[i + 1] ? ", " : " or ",
+                              names[i]);
+    return perr(ps, t->line, t->col, "unknown %s '%s' (use %s)", what, buf,
+                list);
 }
 
 /* ---- values ---------------------------------------------------------- */
@@ -932,6 +945,11 @@ anonymize_key(struct parser *ps, ret_category *c, const struct tok *k,
                 for (j = 0; j < RET_F__COUNT; j++)
                     if (field_names[j] && strcmp(field_names[j], f.val) == 0)
                         break;
+                if (j == RET_F__COUNT && f.val[0] >= '0' && f.val[0] <= '9')
+                    return perr(ps, f.line, f.col,
+                                "expected 'after' before '%s' (anonymize "
+                                "client-ip after 7d)",
+                                show(f.val, f.len, buf, sizeof(buf)));
                 if (j == RET_F__COUNT)
                     return unknown(ps, &f, "field", field_list);
                 for (x = 0; x + 1 < c->nrules; x++)
@@ -1090,8 +1108,7 @@ delete_key(struct parser *ps, ret_category *c, const struct tok *k,
                     show(v[2].val, v[2].len, buf, sizeof(buf)));
     if (r->after.years == 0 && r->after.secs == 0)
         return perr(ps, v[1].line, v[1].col,
-                    "'delete after 0' would delete every record at once "
-                    "(do not log it instead)");
+                    "'delete after 0s' would delete every record at once");
     return RET_OK;
 }
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tap.h"
+#include "../tap.h"
 
 /* ---- allocation counter ------------------------------------------- */
 
