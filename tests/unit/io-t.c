@@ -916,11 +916,18 @@ test_writer_thread_signals(void)
     char cmd[256], buf[256];
     unsigned long long blk;
     int tasks = 0, blocked = 0;
+    sigset_t set;
 
     if (access("/proc/self/task", R_OK) != 0) {
         ok(1, "# SKIP no /proc");
         return;
     }
+    /* the caller's thread takes these signals (whatever we inherited) */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
     make_sample(&s, 8, 50000, 1);
     ok(ret_writer_open("/dev/null", RET_WRITE_GZIP, &w, &err) == RET_OK &&
            write_pieces(w, &s, &err),
