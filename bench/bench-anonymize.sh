@@ -1,0 +1,43 @@
+# bench/bench-anonymize.sh - retention anonymize against anonip and cat
+# (plain combined log) and against `zcat | gzip -6` (.gz -> .gz in place).
+# Sourced by bench/run.sh (see bench/lib.sh for the helpers).
+
+# anonip is slow (about 76k lines/s): it runs on a slice of
+# BENCH_ANONIP_LINES lines (default 100000) and its rate is scaled.
+A_LINES=${BENCH_ANONIP_LINES:-100000}
+[ "$A_LINES" -gt "$BENCH_LINES" ] && A_LINES=$BENCH_LINES
+head -n "$A_LINES" "$LOG" >"$OUT/anon-slice.log"
+
+timeit t_anon sh -c '"$1" anonymize "$2" >/dev/null' sh "$RETENTION" "$LOG"
+timeit t_anon_col sh -c '"$1" anonymize --ipv4mask 8 --ipv6mask 80 "$2" >/dev/null' \
+    sh "$RETENTION" "$LOG"
+result "anonymize plain (auto format)" "$(rate "$BENCH_LINES" "$t_anon") lines/s, $t_anon s" "-"
+result "anonymize plain (anonip options)" "$(rate "$BENCH_LINES" "$t_anon_col") lines/s, $t_anon_col s" "-"
+result "anonymize / cat time" "$(ratio "$t_anon" "$T_CAT")x (anonip options $(ratio "$t_anon_col" "$T_CAT")x)" "<= 4x"
+
+if have anonip; then
+    BENCH_REPEAT_SAVE=${BENCH_REPEAT:-3}
+    BENCH_REPEAT=1
+    timeit t_anonip sh -c 'anonip --ipv4mask 8 --ipv6mask 80 <"$1" >/dev/null 2>&1' sh "$OUT/anon-slice.log"
+    BENCH_REPEAT=$BENCH_REPEAT_SAVE
+    anonip_rate=$(rate "$A_LINES" "$t_anonip")
+    ours_rate=$(rate "$BENCH_LINES" "$t_anon_col")
+    result "anonip (on $A_LINES lines, scaled)" "$anonip_rate lines/s" "-"
+    result "anonymize / anonip throughput" "$(ratio "$ours_rate" "$anonip_rate")x (auto format $(ratio "$(rate "$BENCH_LINES" "$t_anon")" "$anonip_rate")x)" ">= 50x"
+else
+    result "anonymize / anonip throughput" "anonip not installed (apt-get install anonip)" ">= 50x"
+fi
+
+peak_kb m_anon "$RETENTION" anonymize "$LOG"
+head -n $((BENCH_LINES / 10)) "$LOG" >"$OUT/anon-tenth.log"
+peak_kb m_anon_small "$RETENTION" anonymize "$OUT/anon-tenth.log"
+result "anonymize peak memory" "$m_anon KiB ($m_anon_small KiB on a tenth)" "constant"
+
+# .gz -> .gz in place against the pipeline, both from the same copy.
+[ -s "$OUT/access.log.gz" ] || gzip -6 -c "$LOG" >"$OUT/access.log.gz"
+timeit t_pipe sh -c 'cp "$1" "$2" && zcat "$2" | gzip -6 >"$2.out" && rm -f "$2.out"' \
+    sh "$OUT/access.log.gz" "$OUT/pipe.log.gz"
+timeit t_inplace sh -c 'cp "$1" "$2" && "$3" anonymize -i "$2"' \
+    sh "$OUT/access.log.gz" "$OUT/inplace.log.gz" "$RETENTION"
+result "anonymize .gz -> .gz in place" "$t_inplace s vs zcat|gzip -6 $t_pipe s: $(ratio "$t_inplace" "$t_pipe")x" "<= 1.1x"
+rm -f "$OUT/pipe.log.gz" "$OUT/inplace.log.gz" "$OUT/anon-slice.log" "$OUT/anon-tenth.log"
