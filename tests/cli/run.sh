@@ -104,6 +104,44 @@ like "$T/err" "access.log: live file .*rotate it" "run: the live file is deferre
 same_file "$L/access.log" "$T/live" "run: the live file is untouched"
 check "run: the other files are still pruned" test ! -e "$L/access.log.2.gz"
 
+# ---- contrib: the cron job, the systemd units, the logrotate hook ------
+C="$top_srcdir/contrib"
+mk_logs
+set +e
+RETENTION_CONF="$T/policy.conf" RETENTION="$RETENTION" sh "$C/cron.daily/retention" \
+    >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+is "$rc" 0 "contrib/cron.daily/retention runs the job"
+check "the cron job pruned" test ! -e "$L/access.log.2.gz"
+is "$(wc -c <"$T/out" | tr -d ' ')$(wc -c <"$T/err" | tr -d ' ')" 00 \
+    "the cron job is quiet on success"
+set +e
+RETENTION_CONF="$T/none.conf" RETENTION=/nonexistent sh "$C/cron.daily/retention"
+rc=$?
+set -e
+is "$rc" 0 "the cron job does nothing when retention is not installed"
+if command -v systemd-analyze >/dev/null; then
+    sed "s|/usr/bin/retention|$RETENTION|" "$C/systemd/retention.service" \
+        >"$T/retention.service"
+    cp "$C/systemd/retention.timer" "$T/retention.timer"
+    systemd-analyze verify --man=no "$T/retention.service" "$T/retention.timer" \
+        >"$T/sd" 2>&1 || true
+    is "$(grep -v 'Failed to \|Command .man' "$T/sd" | head -3)" "" \
+        "the systemd units verify"
+else
+    ok 0 "# SKIP systemd-analyze not installed"
+fi
+if command -v logrotate >/dev/null; then
+    check "the logrotate stanza parses" sh -c \
+        "logrotate -d -s '$T/lr.state' '$C/logrotate/retention' >/dev/null 2>&1"
+else
+    ok 0 "# SKIP logrotate not installed"
+fi
+like "$C/logrotate/retention" "postrotate" "the logrotate stanza has a postrotate hook"
+like "$C/logrotate/retention" "retention -q run --wait --category" \
+    "which runs retention for its category"
+
 run 2 $P run --max-age 90d
 like "$T/err" "unknown option '--max-age'" "run has no ad hoc form"
 run 2 $P run --category nosuch
