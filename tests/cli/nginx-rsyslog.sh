@@ -13,13 +13,17 @@
 #    anonymizer, which reopens its file: logrotate's postrotate), and
 #  - terminates the anonymizer (rsyslog starts it again);
 # then checks that every request is logged exactly once, in order, with
-# no client address in clear.
+# no client address in clear. Then NGINX_EDGE_REQUESTS (default 1000) go
+# the way of a fleet: nginx, an edge rsyslog (contrib/rsyslog/edge.conf)
+# forwarding over TCP, the central one (retention.conf with its imtcp
+# input enabled), the anonymizer.
 #
 # Needs the Debian packages nginx, rsyslog and curl.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/integration/server.sh"
 
 N=${NGINX_REQUESTS:-10000}
+M=${NGINX_EDGE_REQUESTS:-1000}
 find_prog() {
     command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || true
 }
@@ -33,20 +37,34 @@ command -v timeout >/dev/null || skip_all "timeout (coreutils) not installed"
     skip_all "retention anonymize is not built"
 
 R="$T/rsyslog"
+E="$T/edge"
 X="$T/nginx"
-mkdir -p "$R/work" "$X/logs" "$X/tmp" "$T/logs"
+mkdir -p "$R/work" "$E/work" "$X/logs" "$X/tmp" "$T/logs"
 chmod 755 "$T"
-udp=$(srv_port)
-http=$(srv_port)
-[ "$udp" != "$http" ] || http=$(srv_port)
+# Five distinct free ports.
+ports=" "
+while [ "$(echo $ports | wc -w)" -lt 5 ]; do
+    p=$(srv_port)
+    case $ports in *" $p "*) ;; *) ports="$ports$p " ;; esac
+done
+set -- $ports
+udp=$1 http=$2 tcp=$3 eudp=$4 ehttp=$5
 
 # The contrib files, with this test's ports, program and paths.
 sed -e "s#\"5140\"#\"$udp\"#g" \
     -e "s#/usr/bin/retention#$RETENTION#g" \
     -e "s#/var/log/retention/#$T/logs/#g" \
+    -e 's/^#\(module(load="imtcp")\)/\1/' \
+    -e "s/^#\\(input(type=\"imtcp\" address=\"127.0.0.1\" port=\\)\"6514\"/\\1\"$tcp\"/" \
     "$top_srcdir/contrib/rsyslog/retention.conf" >"$R/retention.conf"
+sed -e "s#\"5140\"#\"$eudp\"#g" \
+    -e "s#\"loghost.invalid\"#\"127.0.0.1\"#" \
+    -e "s#\"6514\"#\"$tcp\"#" \
+    "$top_srcdir/contrib/rsyslog/edge.conf" >"$E/edge.conf"
 sed -e "s#127.0.0.1:5140#127.0.0.1:$udp#g" \
     "$top_srcdir/contrib/nginx/retention.conf" >"$X/retention.conf"
+sed -e "s#127.0.0.1:5140#127.0.0.1:$eudp#g" \
+    "$top_srcdir/contrib/nginx/retention.conf" >"$X/retention-edge.conf"
 
 cat >"$R/rsyslog.conf" <<EOF
 global(workDirectory="$R/work" maxMessageSize="64k")
@@ -54,6 +72,13 @@ include(file="$R/retention.conf")
 EOF
 _rc=0; "$rsyslogd" -N1 -f "$R/rsyslog.conf" >"$T/rsyslog-check" 2>&1 || _rc=$?
 ok $_rc "rsyslogd -N1 accepts contrib/rsyslog/retention.conf"
+[ "$_rc" -eq 0 ] || sed 's/^/#   /' "$T/rsyslog-check" | head -10
+like "$R/retention.conf" "^input.type=.imtcp. address=.127.0.0.1. port=.$tcp." \
+    "the central host's TCP input is enabled, on 127.0.0.1"
+printf 'global(workDirectory="%s")\ninclude(file="%s")\n' "$E/work" "$E/edge.conf" \
+    >"$E/rsyslog.conf"
+_rc=0; "$rsyslogd" -N1 -f "$E/rsyslog.conf" >"$T/rsyslog-check" 2>&1 || _rc=$?
+ok $_rc "rsyslogd -N1 accepts contrib/rsyslog/edge.conf"
 [ "$_rc" -eq 0 ] || sed 's/^/#   /' "$T/rsyslog-check" | head -10
 
 user=
@@ -77,6 +102,12 @@ http {
         include $X/retention.conf;
         location / { return 200 "ok\n"; }
     }
+    # A web server of the fleet, logging to its edge rsyslog.
+    server {
+        listen 127.0.0.1:$ehttp;
+        include $X/retention-edge.conf;
+        location / { return 200 "ok\n"; }
+    }
 }
 EOF
 _rc=0; "$nginx" -t -p "$X" -e "$X/logs/error.log" -c "$X/nginx.conf" >"$T/nginx-check" 2>&1 || _rc=$?
@@ -86,6 +117,9 @@ sed 's/^/#   /' "$T/nginx-check" | grep -v 'syntax is ok\|test is successful' | 
 "$rsyslogd" -n -f "$R/rsyslog.conf" -i "$R/rsyslogd.pid" >"$T/rsyslog.out" 2>&1 &
 rpid=$!
 srv_stop_at_exit "$rpid"
+"$rsyslogd" -n -f "$E/rsyslog.conf" -i "$E/rsyslogd.pid" >"$T/edge.out" 2>&1 &
+epid=$!
+srv_stop_at_exit "$epid"
 "$nginx" -p "$X" -e "$X/logs/error.log" -c "$X/nginx.conf" >"$T/nginx.out" 2>&1 &
 npid=$!
 srv_stop_at_exit "$npid"
@@ -134,18 +168,32 @@ ok $_rc "rsyslog restarts the terminated anonymizer"
 _rc=0; wait "$curl_pid" || _rc=$?
 ok $_rc "curl sent $((N - half)) more requests in $(($(date +%s) - start)) s"
 srv_wait 30 "[ \$(count) -ge $N ]" || true
+
+# 3. The fleet: nginx, edge rsyslog, TCP, central rsyslog, anonymizer.
+SRV_PATH=e
+srv_requests 1 "$M" "$ehttp" "$T/curl3.conf"
+ecount() { grep -c 'GET /e/' "$T/logs/access.log" 2>/dev/null || true; }
+_rc=0; timeout 60 curl -s --config "$T/curl3.conf" >"$T/curl.out" 2>&1 || _rc=$?
+ok $_rc "curl sent $M requests to the web server of the edge host"
+_rc=0; srv_wait 30 "[ \$(ecount) -ge $M ]" || _rc=$?
+ok $_rc "they arrive through the edge and the central host"
+SRV_PATH=
 sleep 1
 
 # Stopping rsyslog closes the pipe: the anonymizer ends on its own.
 kill -TERM "$npid"
 c2=$(child)
+kill -TERM "$epid"
+srv_gone "$epid" 20 || true
 kill -TERM "$rpid"
 _rc=0; srv_gone "$rpid" 20 || _rc=$?
 ok $_rc "rsyslogd stops"
 _rc=0; [ -z "$c2" ] || srv_gone "$c2" 10 || _rc=$?
 ok $_rc "the anonymizer exits when rsyslog closes its pipe"
 
-cat "$T/logs/access.log.1" "$T/logs/access.log" | grep -v 'GET /ready' >"$T/all.log"
+cat "$T/logs/access.log.1" "$T/logs/access.log" | grep -v 'GET /ready' >"$T/both.log"
+grep -v 'GET /e/' "$T/both.log" >"$T/all.log" || true
+grep 'GET /e/' "$T/both.log" >"$T/edge.log" || true
 srv_check_log "$T/all.log" "$N" "nginx log through rsyslog"
 check "the rotated part holds lines" grep -q 'GET /r/' "$T/logs/access.log.1"
 like "$T/all.log" '^127\.0\.0\.0 - - \[' "the client is logged as 127.0.0.0"
@@ -153,6 +201,11 @@ unlike "$T/all.log" '127\.0\.0\.1' "127.0.0.1 appears nowhere in the log"
 srv_check_masked "$T/all.log" "$T/addrs" "nginx log"
 like "$T/all.log" '^127\.[0-9]+\.[0-9]+\.0 - - \[.*\] "GET /r/[0-9]+\?q=[0-9]+ HTTP/1\.1" 200 3 "-" "curl/' \
     "lines are the combined format nginx wrote"
+SRV_PATH=e
+srv_check_log "$T/edge.log" "$M" "fleet log through edge and central rsyslog"
+SRV_PATH=
+unlike "$T/edge.log" '127\.0\.0\.1' "fleet log: 127.0.0.1 appears nowhere"
+like "$T/edge.log" '^127\.0\.0\.0 - - \[' "fleet log: the client is logged as 127.0.0.0"
 if [ -f "$T/logs/anonymize-nginx.err" ]; then
     unlike "$T/logs/anonymize-nginx.err" 'retention:' "the anonymizer reported no error"
 fi

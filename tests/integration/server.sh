@@ -110,14 +110,14 @@ srv_gone() {
 # 127.0.0.0/8).
 srv_requests() {
     awk -v from="$1" -v to="$2" -v port="$3" -v addrs="${5:-}" \
-        -v mode="${6:-header}" 'BEGIN {
+        -v mode="${6:-header}" -v path="${SRV_PATH:-r}" 'BEGIN {
         for (i = 1; i <= to; i++) {
             a = ""
             if (addrs != "" && (getline a <addrs) <= 0)
                 a = ""
             if (i < from)
                 continue
-            printf "url = \"http://127.0.0.1:%d/r/%d?q=%d\"\n", port, i, i
+            printf "url = \"http://127.0.0.1:%d/%s/%d?q=%d\"\n", port, path, i, i
             printf "output = \"/dev/null\"\n"
             if (a != "" && mode == "interface")
                 printf "interface = \"%s\"\n", a
@@ -170,9 +170,9 @@ srv_masked() {
 }
 
 # srv_check_log LOG N DESC: LOG holds one line per request /r/1 .. /r/N,
-# each exactly once, in order.
+# each exactly once, in order (/$SRV_PATH/... when it is set).
 srv_check_log() {
-    sed -n 's#^.*"GET /r/\([0-9]*\)?q=[0-9]* HTTP/[0-9.]*".*$#\1#p' "$1" >"$T/seq.got"
+    sed -n "s#^.*\"GET /${SRV_PATH:-r}/\\([0-9]*\\)?q=[0-9]* HTTP/[0-9.]*\".*\$#\\1#p" "$1" >"$T/seq.got"
     seq 1 "$2" >"$T/seq.want"
     sort "$T/seq.want" >"$T/seq.want.s"
     is "$(srv_lines "$1")" "$2" "$3: $2 lines"
