@@ -40,8 +40,13 @@ static const struct {
      "[0-9A-Fa-f]{12}",
      "{uuid}"},
     {"(?<![A-Za-z0-9])[0-9A-Fa-f]{16,}(?![A-Za-z0-9])", "{hex}"},
-    {"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])"
-     "[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])",
+    /* tokens: mixed case with digits (base64 and friends), or letters
+     * and digits without separators; slugs (words-with-hyphens) stay */
+    {"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[a-z])"
+     "(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])",
+     "{token}"},
+    {"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])"
+     "[A-Za-z0-9]{20,}(?![A-Za-z0-9_-])",
      "{token}"},
     {"[0-9]{6,}", "{num}"},
 };

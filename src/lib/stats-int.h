@@ -8,10 +8,6 @@
 
 #include "internal.h"
 
-/* From siphash.c (the anonymize capability). */
-RET_HIDDEN uint64_t ret__siphash24(const unsigned char key[16],
-                                   const void *data, size_t len);
-
 /* Dimensions; the names are those of the database and the reports. */
 enum {
     RET__D_PAGE = 0,

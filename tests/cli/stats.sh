@@ -149,6 +149,48 @@ like "$T/out" '\{"from":"/c","to":"/d","hits":1\}' "flows of the others counted"
 unlike "$T/out" '"/a"[^}]*"hits":1\}|"from":"/a"' "opted-out pages are not in flows"
 unlike "$T/out" '"entry_pages":\[[^]]*"/a"' "nor entry pages"
 
+# --from/--to select days
+run 0 stats report -d "$DB" -F json --from 2026-11-11 --to 2026-11-11
+is "$(json_total requests)" "$(awk '$4 ~ /^.11\/Nov/' "$T/access.log" | wc -l | tr -d ' ')" "--from/--to select one day"
+like "$T/out" '^\{"from":"2026-11-11","to":"2026-11-11"' "the range is reported"
+run 2 stats report -d "$DB" --from 2026-11-12 --to 2026-11-11
+
+# unparsed lines are counted as such; query strings kept on request
+printf '%s\n' 'garbage line' \
+    '10.7.7.7 - - [12/Nov/2026:10:00:00 +0000] "GET /suche?q=strom HTTP/1.1" 200 5 "-" "x"' \
+    '10.7.7.7 - - [12/Nov/2026:10:00:01 +0000] "GET /kunde?nr=12345678 HTTP/1.1" 200 5 "-" "x"' >"$T/q.log"
+run 0 stats ingest -d "$T/q.db" -f combined --keep-query "$T/q.log"
+run 0 stats report -d "$T/q.db" -F json
+is "$(json_total unparsed)" 1 "an unparsed line is counted as unparsed"
+is "$(json_total requests)" 2 "and not as a request"
+like "$T/out" '"key":"/suche\?q=strom"' "--keep-query keeps query strings"
+like "$T/out" '"key":"/kunde\?nr=\{num\}"' "digit runs in kept queries are redacted"
+
+# the default database is in the policy's state directory
+mkdir -p "$T/state"
+cat >"$T/p.conf" <<CONF
+policy {
+    name       "Test"
+    controller "Test GmbH"
+    version    1.0
+    effective  2026-01-01
+    schedule   daily
+    state      $T/state
+}
+category web-access {
+    description "Website"
+    files       $T/access.log
+    format      combined
+    statistics  yes
+    delete      after 90d
+}
+CONF
+chmod 600 "$T/p.conf"
+run 0 -c "$T/p.conf" stats ingest -f combined "$T/esc.log"
+check "the policy's state directory holds the database" test -s "$T/state/statistics.db"
+run 0 -c "$T/p.conf" stats report -F json
+is "$(json_total requests)" 1 "report reads the policy's database"
+
 # usage
 run 0 stats --help
 like "$T/out" '^Usage: retention stats' "stats --help"

@@ -237,6 +237,46 @@ contains(const char *hay, size_t n, const char *needle)
     return memmem(hay, n, needle, strlen(needle)) != NULL;
 }
 
+static void
+check_redact(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"/kunden/max.mustermann@example.com/profil", "/kunden/{email}/profil"},
+        {"/u/max%40example.de", "/u/{email}"},
+        {"/rechnung/12345678", "/rechnung/{num}"},
+        {"/kunde/K-0012345/daten", "/kunde/K-{num}/daten"},
+        {"/reset/3f2b8c9d0e1f2a3b4c5d", "/reset/{hex}"},
+        {"/s/aB3dE5fG7hJ9kL1mN3pQ5", "/s/{token}"},
+        {"/t/a8f5k2m9x0q1w7e3r6t4z", "/t/{token}"},
+        {"/o/123e4567-e89b-12d3-a456-426614174000", "/o/{uuid}"},
+        {"/presentations/logstash-monitorama-2013/x",
+         "/presentations/logstash-monitorama-2013/x"},
+        {"/blog/2026/energie-sparen", "/blog/2026/energie-sparen"},
+        {"/", "/"},
+    };
+    ret__redact *r;
+    ret_error err;
+    size_t i, n;
+    const char *o;
+
+    is_int(ret__redact_new(&r, &err), RET_OK, "redaction rules compile");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[256];
+        o = ret__redact_apply(r, cases[i].in, strlen(cases[i].in), &n);
+        snprintf(buf, sizeof(buf), "%.*s", (int)n, o);
+        is_str(buf, cases[i].out, "redact %s", cases[i].in);
+    }
+    is_int(ret__redact_add(r, "secret-[a-z]+", "{redacted}", &err), RET_OK,
+           "a custom rule");
+    o = ret__redact_apply(r, "/x/secret-abc/y", 15, &n);
+    ok(n == 15 && memcmp(o, "/x/{redacted}/y", 15) == 0, "custom rule applies");
+    ok(ret__redact_add(r, "([", "x", &err) == RET_E_INVAL,
+       "a bad rule is refused");
+    ret__redact_free(r);
+}
+
 int
 main(void)
 {
@@ -259,6 +299,7 @@ main(void)
     snprintf(db4, sizeof(db4), "%s/d.db", dir);
     snprintf(gz, sizeof(gz), "%s/access.log.1.gz", dir);
     log = gen_log(&t, &len);
+    check_redact();
 
     is_int(ret_stats_open(db1, &s, &err), RET_OK, "open a new database");
     is_int(ret_stats_set_option(s, "now", "2026-05-30T12:00:00Z", &err),
