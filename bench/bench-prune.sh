@@ -1,0 +1,113 @@
+# bench/bench-prune.sh - prune a rotated set of access logs where a third
+# is expired, against the equivalent `zcat | awk (time filter) | gzip`
+# pipeline on the same files. Sourced by bench/run.sh.
+#
+# BENCH_PRUNE_MB (default 1024) is the uncompressed size of the set: nine
+# files of 15 days each (135 days ending now), the two newest plain, the
+# others gzip -6. With a 90 day limit judged 5 days after the newest
+# record, 50 of the 135 days are expired: three files wholly (deleted),
+# one in part (rewritten); five are within the limit (read, not touched).
+# The set is generated once into $OUT.
+
+BENCH_PRUNE_MB=${BENCH_PRUNE_MB:-1024}
+pset="$OUT/prune-set-$BENCH_PRUNE_MB"
+pwork="$OUT/prune-work"
+pend=1796126400 # 2026-12-01T12:00:00Z, the newest record
+pnow=2026-12-06T12:00:00Z
+# 90 days before pnow, as the pipeline's awk compares it.
+pcut_key=20260907120000
+
+if [ ! -f "$pset/.done" ]; then
+    echo "bench: generating a ${BENCH_PRUNE_MB} MB rotated set..." >&2
+    rm -rf "$pset"
+    mkdir -p "$pset"
+    # About 224 bytes a line.
+    plines=$((BENCH_PRUNE_MB * 1048576 / 224))
+    per=$((plines / 9))
+    "$GEN" -n $((per * 9)) -d 135 -e "$pend" -s 11 |
+        (cd "$pset" && split -d -a 1 -l "$per" - part.)
+    # part.0 is the oldest: access.log.8.gz ... part.8 is access.log
+    for i in 0 1 2 3 4 5 6 7 8; do
+        n=$((8 - i))
+        case $n in
+        0) mv "$pset/part.$i" "$pset/access.log" ;;
+        1) mv "$pset/part.$i" "$pset/access.log.1" ;;
+        *) gzip -6 -c "$pset/part.$i" >"$pset/access.log.$n.gz" &&
+            rm "$pset/part.$i" ;;
+        esac
+    done
+    touch -d '2026-12-01 12:00:00 UTC' "$pset"/access.log*
+    touch "$pset/.done"
+fi
+pset_bytes=$(cat "$pset"/access.log* | wc -c)
+
+# The pipeline: each file through the time filter, recompressed like it was.
+prune_pipeline() {
+    mkdir -p "$pwork.out"
+    for f in "$pwork"/access.log*; do
+        b=$(basename "$f")
+        filter='BEGIN { split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", m, " ")
+                        for (i = 1; i <= 12; i++) mon[m[i]] = sprintf("%02d", i) }
+                { t = substr($4, 2)
+                  k = substr(t, 8, 4) mon[substr(t, 4, 3)] substr(t, 1, 2) substr(t, 13, 2) substr(t, 16, 2) substr(t, 19, 2)
+                  if (k >= cut) print }'
+        case $b in
+        *.gz) gzip -dc "$f" | awk -v cut="$pcut_key" "$filter" | gzip -6 >"$pwork.out/$b" ;;
+        *) awk -v cut="$pcut_key" "$filter" "$f" >"$pwork.out/$b" ;;
+        esac
+    done
+}
+
+prune_ours() {
+    "$RETENTION" prune --now "$pnow" --schedule none --max-age 90d \
+        -f combined "$pwork"/access.log*
+}
+
+# best_of VAR FUNCTION: best wall time of $BENCH_REPEAT runs, each on a
+# fresh copy of the set (copying is not timed).
+best_of() {
+    _bv=$1
+    _bf=$2
+    _bb=
+    _bi=0
+    while [ "$_bi" -lt "${BENCH_REPEAT:-3}" ]; do
+        rm -rf "$pwork" "$pwork.out"
+        cp -a "$pset" "$pwork"
+        _bs=$(now)
+        if ! "$_bf" >/dev/null 2>"$OUT/prune.err"; then
+            echo "bench: $_bf failed" >&2
+            sed 's/^/bench:   /' "$OUT/prune.err" | head -5 >&2
+            eval "$_bv=nan"
+            return 0
+        fi
+        _be=$(now)
+        _bt=$(echo "$_be - $_bs" | bc -l)
+        if [ -z "$_bb" ] || [ "$(echo "$_bt < $_bb" | bc -l)" = 1 ]; then
+            _bb=$_bt
+        fi
+        _bi=$((_bi + 1))
+    done
+    eval "$_bv=$_bb"
+}
+
+best_of t_pipe prune_pipeline
+best_of t_prune prune_ours
+# What the run did, and its memory.
+rm -rf "$pwork" "$pwork.out"
+cp -a "$pset" "$pwork"
+"$RETENTION" -v prune --dry-run --now "$pnow" --schedule none --max-age 90d \
+    -f combined "$pwork"/access.log* >"$OUT/prune.plan" 2>&1 || true
+# Constant memory: the peak on the whole set is that of one file.
+peak_kb m_one "$RETENTION" prune --now "$pnow" --schedule none \
+    --max-age 90d -f combined "$pwork"/access.log.5.gz
+rm -rf "$pwork"
+cp -a "$pset" "$pwork"
+peak_kb m_all "$RETENTION" prune --now "$pnow" --schedule none \
+    --max-age 90d -f combined "$pwork"/access.log*
+echo "  set: $BENCH_PRUNE_MB MB of log, $((pset_bytes / 1048576)) MiB on disk in 9 files; plan:"
+sed 's/^/    /' "$OUT/prune.plan"
+result "prune a rotated set (1/3 expired)" \
+    "$(printf '%.2f' "$t_prune") s; pipeline $(printf '%.2f' "$t_pipe") s; $(ratio "$t_prune" "$t_pipe")x" \
+    "<= 1.2x pipeline"
+result "prune: peak memory, whole set / one file" "${m_all} KiB / ${m_one} KiB" "constant"
+rm -rf "$pwork" "$pwork.out"
