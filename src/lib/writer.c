@@ -9,10 +9,10 @@
  * does. With RET_WRITE_LINEBUF every write is compressed (Z_SYNC_FLUSH)
  * and written at once, without a thread.
  *
- * RET_WRITE_ATOMIC writes to a temporary file ".NAME.ret-XXXXXX" beside
- * the target (a leading dot keeps it out of globs such as access.log*),
- * created with O_EXCL; commit fsyncs it, renames it over the target and
- * fsyncs the directory.
+ * RET_WRITE_ATOMIC writes to a temporary file ".NAME.retention-XXXXXX"
+ * beside the target (a leading dot keeps it out of globs such as
+ * access.log*), created with O_EXCL and flock()ed while it is written;
+ * commit fsyncs it, renames it over the target and fsyncs the directory.
  */
 #include "internal.h"
 
@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -354,27 +355,21 @@ out:
     return st;
 }
 
-/* dir/.base.ret-XXXXXX for path dir/base. */
+/* dir/.base.retention-XXXXXX (6 hex digits) for path dir/base: the
+ * name ret__safe_clean_temps() knows, so that a temporary file left by
+ * a killed run is removed by the next prune. */
 static char *
 temp_name(const char *path, uint64_t salt)
 {
-    static const char digits[] =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    const char *base = path + dirlen;
-    size_t n = strlen(path) + sizeof(".") + sizeof(".ret-XXXXXX");
-    char *t = malloc(n), *x;
-    int i;
+    size_t n = strlen(path) + sizeof(".") + sizeof(".retention-XXXXXX");
+    char *t = malloc(n);
 
     if (t == NULL)
         return NULL;
-    snprintf(t, n, "%.*s.%s.ret-XXXXXX", (int)dirlen, path, base);
-    x = t + strlen(t) - 6;
-    for (i = 0; i < 6; i++) {
-        x[i] = digits[salt % (sizeof(digits) - 1)];
-        salt /= sizeof(digits) - 1;
-    }
+    snprintf(t, n, "%.*s.%s.retention-%06x", (int)dirlen, path,
+             path + dirlen, (unsigned)(salt & 0xffffff));
     return t;
 }
 
@@ -436,8 +431,12 @@ open_atomic(ret_writer *w, ret_error *err)
         w->fd = open(w->tmp,
                      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
                      mode);
-        if (w->fd >= 0)
+        if (w->fd >= 0) {
+            /* Locked while it is ours: ret__safe_clean_temps() removes
+             * only unlocked temporary files (those of killed runs). */
+            (void)flock(w->fd, LOCK_EX | LOCK_NB);
             break;
+        }
         if (errno != EEXIST || attempt >= 100) {
             ret_status st = ret__fail_errno(
                 err, errno == ENOENT ? RET_E_NOTFOUND : RET_E_IO, errno,

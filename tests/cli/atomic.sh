@@ -61,7 +61,7 @@ while read -r gz delay; do
         echo "# trial $trial (gzip $gz, kill after ${delay}s): target is neither old nor new ($(wc -c <"$tgt") bytes)"
         cp "$tgt" "$T/bad.$trial"
     fi
-    rm -f "$T"/.target.ret-* "$T"/.target.gz.ret-*
+    rm -f "$T"/.target.retention-* "$T"/.target.gz.retention-*
 done <"$T/delays"
 echo "# $trial kills: $old left the old file, $new the new one, $bad neither"
 is "$bad" 0 "kill -9 at $trial random moments: always the whole old or the whole new file"
@@ -73,8 +73,8 @@ rm -f "$T/target.gz"
 cp "$T/old" "$T/target"
 "$W" -k "$T/target" "$T/new"
 same_file "$T/target" "$T/old" "a crash before the commit leaves the old file"
-ls -a "$T" | grep '^\.target\.ret-' >"$T/tmps" || true
-is "$(grep -c . "$T/tmps")" 1 "and one temporary file .target.ret-XXXXXX"
+ls -a "$T" | grep '^\.target\.retention-[0-9a-f]\{6\}$' >"$T/tmps" || true
+is "$(grep -c . "$T/tmps")" 1 "and one temporary file .target.retention-XXXXXX"
 ls "$T"/target* >"$T/glob"
 is "$(cat "$T/glob")" "$T/target" "target* does not list the temporary file"
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -1137,10 +1138,10 @@ test_writer_atomic(void)
     ok(read_file(p, &got) == 0 && got.n == 12 &&
            memcmp(got.p, "old content\n", 12) == 0,
        "before commit the target is untouched");
-    is_int(count_prefixed(".access.log.ret-", tmpname, sizeof(tmpname)), 1,
+    is_int(count_prefixed(".access.log.retention-", tmpname, sizeof(tmpname)), 1,
            "one temporary file beside it: %s", tmpname);
-    ok(strlen(tmpname) == strlen(".access.log.ret-XXXXXX"),
-       "temporary name .access.log.ret-XXXXXX");
+    ok(strlen(tmpname) == strlen(".access.log.retention-XXXXXX"),
+       "temporary name .access.log.retention-XXXXXX");
     is_int(count_prefixed("access.log", NULL, 0), 1,
            "the temporary file does not match access.log*");
     snprintf(tmppath, sizeof(tmppath), "%s/%s", tmpdir, tmpname);
@@ -1162,7 +1163,7 @@ test_writer_atomic(void)
     ok(read_file(p, &got) == 0 && got.n == 12 &&
            memcmp(got.p, "new content\n", 12) == 0,
        "free without commit: the old file is untouched");
-    is_int(count_prefixed(".access.log.ret-", NULL, 0), 0,
+    is_int(count_prefixed(".access.log.retention-", NULL, 0), 0,
            "free without commit: the temporary file is removed");
 
     /* atomic gzip commit */
@@ -1195,7 +1196,7 @@ test_writer_atomic(void)
     ok(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_KEEP_META, &w, &err) ==
            RET_OK,
        "open KEEP_META");
-    if (count_prefixed(".access.log.ret-", tmpname, sizeof(tmpname)) == 1) {
+    if (count_prefixed(".access.log.retention-", tmpname, sizeof(tmpname)) == 1) {
         snprintf(tmppath, sizeof(tmppath), "%s/%s", tmpdir, tmpname);
         stat(tmppath, &st2);
     } else {
@@ -1236,6 +1237,55 @@ test_writer_atomic(void)
        "atomic writer creates a new file");
     bytes_free(&got);
     bytes_free(&big);
+}
+
+/* Temporary files are locked while written, so that the cleaner of
+ * killed runs' temporary files (ret__safe_clean_temps, run by prune)
+ * removes only those. */
+static void
+test_writer_stale_temps(void)
+{
+    ret_writer *w = NULL;
+    ret_error err;
+    const char *p = tpath("crash.log");
+    char name[4200] = "", path[4300];
+    int fd, dirfd, status;
+    pid_t pid;
+
+    write_file(p, "old\n", 4);
+    dirfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC, &w, &err) == RET_OK &&
+           ret_writer_write(w, "new\n", 4, &err) == RET_OK,
+       "a live atomic writer");
+    is_int(count_prefixed(".crash.log.retention-", name, sizeof(name)), 1,
+           "its temporary file %s", name);
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    fd = open(path, O_RDONLY);
+    ok(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK,
+       "is locked while it is written");
+    if (fd >= 0)
+        close(fd);
+    ret__safe_clean_temps(dirfd, "crash.log");
+    ok(access(path, F_OK) == 0, "the cleaner leaves it alone");
+    ok(ret_writer_commit(w, &err) == RET_OK, "and the commit succeeds");
+
+    pid = fork();
+    if (pid == 0) {
+        if (ret_writer_open(p, RET_WRITE_ATOMIC, &w, NULL) != RET_OK ||
+            ret_writer_write(w, "never\n", 6, NULL) != RET_OK ||
+            ret_writer_flush(w, NULL) != RET_OK)
+            _exit(1);
+        _exit(0); /* killed: no commit, no free */
+    }
+    waitpid(pid, &status, 0);
+    is_int(count_prefixed(".crash.log.retention-", NULL, 0), 1,
+           "a killed writer leaves its temporary file");
+    ret__safe_clean_temps(dirfd, "crash.log");
+    is_int(count_prefixed(".crash.log.retention-", NULL, 0), 0,
+           "the cleaner of killed runs removes it");
+    ok(roundtrip_file(p, (const unsigned char *)"new\n", 4, 64, 0),
+       "the target keeps the committed content");
+    close(dirfd);
 }
 
 static void
@@ -1350,6 +1400,7 @@ main(void)
     test_writer_flush();
     test_writer_append_fd();
     test_writer_atomic();
+    test_writer_stale_temps();
     test_writer_errors();
     cleanup();
     return done_testing();
