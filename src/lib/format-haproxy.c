@@ -143,23 +143,13 @@ ret__haproxy_parse(ret_parser *p, const char *line, size_t len,
     if (k == 8)
         return ret__parse_fail(err, "fields", i + 1);
     {
-        int32_t t_total = 0;
+        /* the last timer is the total time, in milliseconds */
         const char *last = l + t;
 
         while (last > l + i && last[-1] != '/')
             last--;
-        if (last < l + t && *last != '-') {
-            int64_t ms = 0;
-            const char *c;
-
-            for (c = last; c < l + t && *c >= '0' && *c <= '9'; c++)
-                ms = ms * 10 + (*c - '0');
-            if (c - last > 0 && c - last < 12) {
-                r->duration_us = ms * 1000;
-                t_total = 1;
-            }
-        }
-        (void)t_total;
+        ret__rec_store(r, &fl, FK_DUR_MS, 0, NULL, 0, (size_t)(last - l),
+                       (size_t)(l + t - last));
     }
     i = t + 1;
     /* status */
