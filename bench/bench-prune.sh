@@ -26,6 +26,7 @@ if [ ! -f "$pset/.done" ]; then
     per=$((plines / 9))
     "$GEN" -n $((per * 9)) -d 135 -e "$pend" -s 11 |
         (cd "$pset" && split -d -a 1 -l "$per" - part.)
+    [ -s "$pset/part.8" ] || { echo "bench: prune: generation failed" >&2; return 0; }
     # part.0 is the oldest: access.log.8.gz ... part.8 is access.log
     for i in 0 1 2 3 4 5 6 7 8; do
         n=$((8 - i))
