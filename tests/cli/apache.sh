@@ -47,7 +47,14 @@ fi
 # The contrib snippet, with this build's program and the test's paths.
 sed -e "s#/usr/bin/retention#$RETENTION#g" \
     -e "s#/var/log/apache2/#$T/logs/#g" \
+    -e "s#/run/apache2/#$A/run/#g" \
     "$top_srcdir/contrib/apache/retention.conf" >"$A/retention.conf"
+logrotate=$(command -v logrotate || { [ -x /usr/sbin/logrotate ] && echo /usr/sbin/logrotate; } || true)
+sed -e "s#/var/log/apache2/#$T/logs/#g" \
+    -e "s#/run/apache2/#$A/run/#g" \
+    -e "s#create 0640 root adm#create 0640#" \
+    "$top_srcdir/contrib/apache/logrotate" >"$A/logrotate.conf"
+chmod 644 "$A/logrotate.conf"
 
 port=$(srv_port)
 cat >"$A/httpd.conf" <<EOF
@@ -105,16 +112,31 @@ start=$(date +%s)
 timeout 120 curl -s --config "$T/curl.conf" >"$T/curl.out" 2>&1 &
 curl_pid=$!
 srv_stop_at_exit "$curl_pid"
+# At a quarter: logrotate, whose postrotate sends the anonymizer SIGHUP.
+if [ -n "$logrotate" ]; then
+    _rc=0; srv_wait 60 "[ \$(grep -c 'GET /r/' '$T/logs/access.log') -ge $((N / 4)) ]" || _rc=$?
+    ok $_rc "a quarter of the requests are logged"
+    apid=$(cat "$A/run/retention-access.pid" 2>/dev/null || true)
+    check "the anonymizer wrote its pid file" test -n "$apid"
+    _rc=0; "$logrotate" -f -s "$A/logrotate.state" "$A/logrotate.conf" >"$T/logrotate.out" 2>&1 || _rc=$?
+    ok $_rc "logrotate -f contrib/apache/logrotate"
+    sed 's/^/#   /' "$T/logrotate.out" | head -5
+    check "access.log was rotated to access.log.1" test -s "$T/logs/access.log.1"
+    _rc=0; srv_wait 20 "grep -q 'GET /r/' '$T/logs/access.log' 2>/dev/null" || _rc=$?
+    ok $_rc "after SIGHUP the anonymizer writes access.log again"
+    is "$(cat "$A/run/retention-access.pid")" "$apid" "the same anonymizer, not restarted"
+fi
+count() { cat "$T/logs/access.log.1" "$T/logs/access.log" 2>/dev/null | grep -c 'GET /r/' || true; }
 # The graceful restart happens in the middle of the requests.
-_rc=0; srv_wait 60 "[ \$(grep -c 'GET /r/' '$T/logs/access.log') -ge $((N / 2)) ]" || _rc=$?
+_rc=0; srv_wait 60 "[ \$(count) -ge $((N / 2)) ]" || _rc=$?
 ok $_rc "half of the requests are logged"
-before=$(grep -c 'GET /r/' "$T/logs/access.log" || true)
+before=$(count)
 _rc=0
 "${apachectl:-$httpd}" -k graceful -f "$A/httpd.conf" >"$T/graceful" 2>&1 || _rc=$?
 ok $_rc "apachectl -k graceful (after $before requests)"
 _rc=0; wait "$curl_pid" || _rc=$?
 ok $_rc "curl sent $N requests in $(($(date +%s) - start)) s"
-srv_settle "$T/logs/access.log" $((N + 1)) 20 || true
+srv_settle "$T/logs/access.log" $((N + 1 - $(srv_lines "$T/logs/access.log.1"))) 20 || true
 srv_settle "$T/logs/proxied.log" $((N + 1)) 20 || true
 like "$A/error.log" 'Graceful restart requested|SIGUSR1 received' "apache restarted gracefully"
 
@@ -125,12 +147,12 @@ ok $_rc "apache stops"
 _rc=0; srv_wait 10 "! pgrep -f -- '$T/logs' >/dev/null" || _rc=$?
 ok $_rc "the piped anonymizers exit when apache closes their pipe"
 
-grep -v 'GET /ready' "$T/logs/access.log" >"$T/access.log"
+cat "$T/logs/access.log.1" "$T/logs/access.log" 2>/dev/null | grep -v 'GET /ready' >"$T/access.log"
 grep -v 'GET /ready' "$T/logs/proxied.log" >"$T/proxied.log"
 srv_check_log "$T/access.log" "$N" "combined log"
 srv_check_log "$T/proxied.log" "$N" "proxied log"
 like "$T/access.log" '^127\.0\.0\.0 - - \[' "the client is logged as 127.0.0.0"
-unlike "$T/logs/access.log" '127\.0\.0\.1' "127.0.0.1 appears nowhere in the log"
+unlike "$T/access.log" '127\.0\.0\.1' "127.0.0.1 appears nowhere in the log"
 is "$(grep -c '^127\.0\.0\.0 ' "$T/access.log")" "$N" "every line's client is truncated"
 srv_check_masked "$T/proxied.log" "$T/addrs" "proxied log"
 unlike "$A/error.log" 'retention:' "the anonymizers reported no error"
