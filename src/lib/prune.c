@@ -49,6 +49,7 @@ struct cat {
     int64_t del_cutoff, anon_cutoff;
     int64_t limit;
     ret_anonymizer *anon;
+    bool anon_refused; /* the policy's method cannot be staged */
 };
 
 /* What one pass over a file found. */
@@ -198,12 +199,16 @@ cat_init(ret_pruner *pr, const ret_category *c, bool audit, struct cat *cx,
         d.ipv4_prefix = 24;
         d.ipv6_prefix = 48;
     }
-    if (d.method == RET_ANON_HASH)
-        return ret__fail(err, RET_E_KEY,
-                         "%s: staged anonymization with method hash needs a "
-                         "key file, which prune does not handle; use "
-                         "truncate or zero",
-                         ret_category_name(c));
+    /*
+     * A hashed address hashed again changes again: the rewrite would
+     * never be done, and a daily key makes no sense for old lines.
+     */
+    if (d.method == RET_ANON_HASH) {
+        /* Deletion still goes ahead; the run fails at its end. */
+        cx->has_anon = false;
+        cx->anon_refused = true;
+        return RET_OK;
+    }
     if ((st = ret_anonymizer_new(&cx->anon, err)) != RET_OK)
         return st;
     if ((st = ret_anonymizer_set_prefix(cx->anon, d.ipv4_prefix,
@@ -746,6 +751,13 @@ finish(const struct cat *cx, const struct tally *t, size_t left,
        ret_error *err)
 {
     const char *name = ret_category_name(cx->c);
+
+    if (cx->anon_refused && !cx->audit)
+        return ret__fail(err, RET_E_INVAL,
+                         "%s: staged anonymization of files needs method "
+                         "truncate or zero (hash is not idempotent): "
+                         "expired lines were deleted, none anonymized",
+                         name);
 
     if (left > 0)
         return ret__fail(err, RET_E_TIMEOUT,

@@ -204,6 +204,34 @@ run 0 prune $ADHOC --untimed=delete "$L/u.log" "$L/v.log"
 is "$(cut -d' ' -f7 "$L/u.log")" /kept "--untimed=delete drops them"
 check "--untimed=delete: nothing left, file deleted" test ! -e "$L/v.log"
 
+# ---- bad input: damaged gzip, CRLF, NUL bytes, no final newline ---------
+rm -rf "$L" && mkdir -p "$L"
+{
+    logline 203.0.113.80 $((NOW_S - 100 * DAY)) /expired
+    i=0
+    while [ $i -lt 200 ]; do
+        logline 198.51.100.80 $((NOW_S - DAY - i)) /kept-$i
+        i=$((i + 1))
+    done
+} | gzip >"$T/full.gz"
+head -c $(( $(wc -c <"$T/full.gz") - 30 )) "$T/full.gz" >"$L/cut.log.gz"
+old "$L/cut.log.gz"
+cp -p "$L/cut.log.gz" "$T/cut.orig"
+run 1 prune $ADHOC "$L/cut.log.gz"
+like "$T/err" "cut.log.gz" "a truncated gzip file is reported"
+same_file "$L/cut.log.gz" "$T/cut.orig" "and left as it was"
+{
+    logline 203.0.113.81 $((NOW_S - 100 * DAY)) /expired | sed 's/$/\r/'
+    logline 198.51.100.81 $((NOW_S - DAY)) /crlf | sed 's/$/\r/'
+    printf 'nul \000 byte line\n'
+    logline 198.51.100.82 $((NOW_S - DAY)) /last | tr -d '\n'
+} >"$L/odd.log"
+tail -n +2 "$L/odd.log" >"$T/odd.want"
+old "$L/odd.log"
+run 0 prune $ADHOC "$L/odd.log"
+same_file "$L/odd.log" "$T/odd.want" \
+    "CR, NUL and a missing final newline are kept byte for byte"
+
 # ---- names are taken literally, never globbed again --------------------
 rm -rf "$L" && mkdir -p "$L"
 logline 203.0.113.70 $((NOW_S - 100 * DAY)) /x >"$L/x1"
