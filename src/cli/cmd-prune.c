@@ -122,7 +122,43 @@ struct seen {
     const struct cli *g;
     const struct opts *o;
     size_t problems, violations;
+    /* The progress bar of the file being read. */
+    struct cli_progress bar;
+    bool bar_started;
+    int bar_phase;
+    char label[80];
+    char bar_path[4096];
 };
+
+static void
+bar_end(struct seen *s)
+{
+    if (s->bar_started)
+        cli_progress_finish(&s->bar);
+    s->bar_started = false;
+}
+
+static void
+on_progress(const char *path, int phase, uint64_t done, uint64_t total,
+            void *arg)
+{
+    struct seen *s = arg;
+
+    if (!s->bar_started || s->bar_phase != phase ||
+        strcmp(s->bar_path, path) != 0) {
+        const char *base = strrchr(path, '/');
+
+        bar_end(s);
+        snprintf(s->bar_path, sizeof(s->bar_path), "%s", path);
+        snprintf(s->label, sizeof(s->label), "%s %.60s",
+                 phase == 0 ? "reading" : "rewriting",
+                 base != NULL ? base + 1 : path);
+        cli_progress_start(&s->bar, s->g, s->label, total);
+        s->bar_started = true;
+        s->bar_phase = phase;
+    }
+    cli_progress_update(&s->bar, done);
+}
 
 static bool
 parse_duration(const struct cli *g, const char *opt, const char *text,
@@ -299,6 +335,7 @@ on_report(const ret_prune_report *r, void *arg)
 {
     struct seen *s = arg;
 
+    bar_end(s);
     if (r->outcome == RET_PRUNE_DEFERRED || r->outcome == RET_PRUNE_REFUSED ||
         r->outcome == RET_PRUNE_FAILED) {
         s->problems++;
@@ -629,6 +666,7 @@ prune_driver(struct cli *g, int argc, char **argv, int mode)
     ret_pruner_set_live_age(pr, o.live_age);
     ret_pruner_set_max_runtime(pr, o.max_runtime);
     ret_pruner_set_callback(pr, on_report, &seen);
+    ret_pruner_set_progress(pr, on_progress, &seen);
     ret_pruner_set_flags(pr, (o.dry_run ? RET_PRUNE_DRY_RUN : 0u) |
                                  (o.untimed_delete ? RET_PRUNE_UNTIMED_DELETE
                                                    : 0u) |

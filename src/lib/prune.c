@@ -34,6 +34,8 @@ struct ret_pruner {
     double start;
     ret_prune_cb cb;
     void *cb_arg;
+    ret_prune_progress_cb progress;
+    void *progress_arg;
     /* The audit log and statistics of the last state directory used. */
     char *audit_dir;
     int audit_fd;
@@ -130,6 +132,13 @@ ret_pruner_set_callback(ret_pruner *pr, ret_prune_cb cb, void *arg)
 {
     pr->cb = cb;
     pr->cb_arg = arg;
+}
+
+void
+ret_pruner_set_progress(ret_pruner *pr, ret_prune_progress_cb cb, void *arg)
+{
+    pr->progress = cb;
+    pr->progress_arg = arg;
 }
 
 const char *
@@ -284,7 +293,7 @@ judge(const struct cat *cx, unsigned flags, ret_parser *p, const char *line,
 
 /* One pass over fd from its start; with w, the kept lines are written. */
 static ret_status
-pass(const struct cat *cx, unsigned flags, int fd, const char *path,
+pass(const ret_pruner *pr, const struct cat *cx, int fd, const char *path,
      const ret_format *fmt, ret_writer *w, struct scan *sc, int *gzip,
      ret_error *err)
 {
@@ -303,9 +312,12 @@ pass(const struct cat *cx, unsigned flags, int fd, const char *path,
     if ((st = ret_parser_new(fmt, &p, err)) != RET_OK)
         goto out;
     while ((st = ret_reader_next(r, &line, &len, err)) == RET_OK) {
-        if ((st = judge(cx, flags, p, line, len, &v, &out, &outlen, sc,
+        if ((st = judge(cx, pr->flags, p, line, len, &v, &out, &outlen, sc,
                         err)) != RET_OK)
             goto out;
+        if (pr->progress != NULL && (sc->lines & 8191) == 0)
+            pr->progress(path, w != NULL, ret_reader_raw_offset(r),
+                         ret_reader_raw_size(r), pr->progress_arg);
         if (w == NULL || v == V_DROP)
             continue;
         if (v == V_ANON)
@@ -356,7 +368,8 @@ unchanged(int dirfd, const char *base, int fd, const char *path,
 }
 
 static ret_status
-rewrite(const struct cat *cx, unsigned flags, int dirfd, const char *base,
+rewrite(const ret_pruner *pr, const struct cat *cx, int dirfd,
+        const char *base,
         int fd, const char *path, const struct stat *st,
         const ret_format *fmt, int gzip, const struct scan *plan,
         ret_error *err)
@@ -388,7 +401,7 @@ rewrite(const struct cat *cx, unsigned flags, int dirfd, const char *base,
     s = ret_writer_open_fd(tfd, path, gzip ? RET_WRITE_GZIP : 0u, &w, err);
     if (s != RET_OK)
         goto out;
-    if ((s = pass(cx, flags, fd, path, fmt, w, &sc, NULL, err)) != RET_OK)
+    if ((s = pass(pr, cx, fd, path, fmt, w, &sc, NULL, err)) != RET_OK)
         goto out;
     if (sc.lines != plan->lines || sc.dropped != plan->dropped ||
         sc.anonymized != plan->anonymized) {
@@ -601,7 +614,7 @@ do_file(ret_pruner *pr, const struct cat *cx, const char *path,
         r.outcome = RET_PRUNE_FAILED;
         goto out;
     }
-    if ((s = pass(cx, pr->flags, fd, path, fmt, NULL, &sc, &gz, &e)) !=
+    if ((s = pass(pr, cx, fd, path, fmt, NULL, &sc, &gz, &e)) !=
         RET_OK) {
         r.outcome = RET_PRUNE_FAILED;
         goto out;
@@ -639,8 +652,7 @@ do_file(ret_pruner *pr, const struct cat *cx, const char *path,
     if (r.outcome == RET_PRUNE_DELETED)
         s = delete_file(dirfd, base, fd, path, &st, &e);
     else
-        s = rewrite(cx, pr->flags, dirfd, base, fd, path, &st, fmt, gz, &sc,
-                    &e);
+        s = rewrite(pr, cx, dirfd, base, fd, path, &st, fmt, gz, &sc, &e);
     if (s != RET_OK)
         r.outcome = s == RET_E_DEFERRED ? RET_PRUNE_DEFERRED
                                         : RET_PRUNE_FAILED;
