@@ -375,7 +375,7 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
     long increment = 0;
     unsigned cols[64];
     size_t ncols = 0;
-    char *regex = NULL, **av = NULL;
+    char *regex = NULL, **av = NULL, *joined = NULL;
     bool scan_all = false, skip_private = false, any_anonip = false;
     int ch, ac = 0, i, rc = EXIT_USAGE;
     ret_error err;
@@ -395,12 +395,11 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
         if (strcmp(argv[i], "--column") == 0 && i + 1 < argc) {
             size_t need = 1;
             int j = i + 1;
-            char *joined;
 
             while (j < argc && all_digits(argv[j]))
                 need += strlen(argv[j++]) + 1;
-            if (j - i - 1 <= 1)
-                continue;
+            if (j - i - 1 <= 1 || joined != NULL)
+                continue; /* one list is folded; more are kept apart */
             if ((joined = malloc(need)) == NULL)
                 break;
             joined[0] = '\0';
@@ -409,7 +408,7 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
                     strncat(joined, ",", need - strlen(joined) - 1);
                 strncat(joined, argv[j], need - strlen(joined) - 1);
             }
-            av[ac++] = joined; /* freed at exit with the process */
+            av[ac++] = joined;
             i = j - 1;
         }
     }
@@ -692,6 +691,7 @@ out:
     ret_anonymizer_free(r.a);
     ret_format_free(r.fmt);
     free(regex);
+    free(joined);
     free(av);
     return rc;
 }

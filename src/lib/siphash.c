@@ -48,7 +48,7 @@ ret__siphash24(const unsigned char key[16], const void *data, size_t len)
     uint64_t v2 = k0 ^ UINT64_C(0x6c7967656e657261);
     uint64_t v3 = k1 ^ UINT64_C(0x7465646279746573);
     uint64_t b = (uint64_t)len << 56, w;
-    size_t i, tail = len & 7;
+    size_t i, j, tail = len & 7;
 
     for (i = 0; i + 8 <= len; i += 8) {
         w = load64(m + i);
@@ -58,31 +58,8 @@ ret__siphash24(const unsigned char key[16], const void *data, size_t len)
         v0 ^= w;
     }
     /* The last word: the remaining bytes, the length in the top byte. */
-    switch (tail) {
-    case 7:
-        b |= (uint64_t)m[i + 6] << 48;
-        /* fall through */
-    case 6:
-        b |= (uint64_t)m[i + 5] << 40;
-        /* fall through */
-    case 5:
-        b |= (uint64_t)m[i + 4] << 32;
-        /* fall through */
-    case 4:
-        b |= (uint64_t)m[i + 3] << 24;
-        /* fall through */
-    case 3:
-        b |= (uint64_t)m[i + 2] << 16;
-        /* fall through */
-    case 2:
-        b |= (uint64_t)m[i + 1] << 8;
-        /* fall through */
-    case 1:
-        b |= (uint64_t)m[i];
-        break;
-    default:
-        break;
-    }
+    for (j = 0; j < tail; j++)
+        b |= (uint64_t)m[i + j] << (8 * j);
     v3 ^= b;
     SIPROUND;
     SIPROUND;
