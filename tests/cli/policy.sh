@@ -18,6 +18,9 @@ done
 run 0 policy check -v "$T/netz.conf"
 is "$(head -1 "$T/out")" "$T/netz.conf: valid: Stadtwerke Bochum Netz GmbH, version 1.2, 4 categories" "check -v says what was read"
 like "$T/out" '^hash [0-9a-f]{64}$' "check -v prints the policy hash"
+if command -v sha256sum >/dev/null; then
+    is "$(sed -n 's/^hash //p' "$T/out")" "$(sha256sum <"$T/netz.conf" | cut -d' ' -f1)" "the hash of one file is its SHA-256"
+fi
 run 0 -v policy check "$T/utility.conf"
 like "$T/out" 'Stadtwerke Bochum GmbH, version 1.3, 6 categories' "global -v works too"
 
