@@ -45,6 +45,8 @@ static const char ingest_text[] =
     "      --full-referrer  keep the referring page, not only its host\n"
     "      --redact REGEX   also redact what REGEX matches (may repeat)\n"
     "      --no-flows       do not count entry/exit pages and transitions\n"
+    "      --opt-out-cookie NAME=VALUE  a cookie that opts out, like DNT: 1\n"
+    "                       (when the format records the Cookie header)\n"
     "      --now TIME       the clock for destroying visitor keys\n"
     "  -h, --help           show this help\n";
 
@@ -143,11 +145,13 @@ ingest(struct cli *g, int argc, char **argv)
         {"full-referrer", no_argument, NULL, 'R'},
         {"redact", required_argument, NULL, 'X'},
         {"no-flows", no_argument, NULL, 'N'},
+        {"opt-out-cookie", required_argument, NULL, 'C'},
         {"now", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db = NULL, *fmt = "auto", *site = NULL, *now = NULL;
+    const char *cookie = NULL;
     const char *geo[4], *redact[16];
     size_t ngeo = 0, nredact = 0, i;
     bool keep_query = false, full_ref = false, no_flows = false;
@@ -175,6 +179,7 @@ ingest(struct cli *g, int argc, char **argv)
             redact[nredact++] = optarg;
             break;
         case 'N': no_flows = true; break;
+        case 'C': cookie = optarg; break;
         case 'T': now = optarg; break;
         case 'h': return cli_help(ingest_text);
         default:
@@ -221,6 +226,11 @@ ingest(struct cli *g, int argc, char **argv)
         (no_flows &&
          (st = ret_stats_set_option(s, "flows", "no", &err)) != RET_OK))
         goto fail;
+    if (cookie != NULL &&
+        ret_stats_set_option(s, "opt-out-cookie", cookie, &err) != RET_OK) {
+        ret_stats_close(s);
+        return cli_usage_error(g, "--opt-out-cookie: %s", err.message);
+    }
     for (i = (size_t)optind; i < (size_t)argc; i++) {
         struct prog p;
         ret_reader *r = NULL;

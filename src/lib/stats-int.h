@@ -99,6 +99,7 @@ struct ret_stats {
     ret__geoip *geo[RET__MAX_GEO];
     size_t ngeo;
     bool keep_query, full_referrer, no_flows;
+    char optout_cookie[128]; /* "name=value", or empty */
     ret_stats_progress_fn progress;
     void *progress_ctx;
     struct ret__day **days;

@@ -541,6 +541,12 @@ ret_stats_set_option(ret_stats *s, const char *name, const char *value,
             goto bad;
     } else if (strcmp(name, "redact") == 0) {
         return ret__redact_add(s->redact, value, "{redacted}", err);
+    } else if (strcmp(name, "opt-out-cookie") == 0) {
+        const char *eq = strchr(value, '=');
+        if (eq == NULL || eq == value || strlen(value) >= 128 ||
+            strpbrk(value, "; ") != NULL)
+            goto bad;
+        snprintf(s->optout_cookie, sizeof(s->optout_cookie), "%s", value);
     } else if (strcmp(name, "flows") == 0) {
         if (!is_on(value) && !is_off(value))
             goto bad;
@@ -1087,11 +1093,40 @@ referrer_key(ret_stats *s, const ret__slice *r, size_t *len)
     return ret__redact_apply(s->redact, s->kbuf, n, len);
 }
 
+/* Does the Cookie header hold the cookie "name=value"? */
 static bool
-opted_out(const ret_record *rec)
+has_cookie(const ret__slice *c, const char *nv, size_t n)
+{
+    const char *p = c->p, *e = c->p + c->n;
+
+    if (p == NULL || n == 0)
+        return false;
+    while (p < e) {
+        const char *semi;
+        size_t len;
+        while (p < e && (*p == ' ' || *p == ';'))
+            p++;
+        semi = memchr(p, ';', (size_t)(e - p));
+        len = (size_t)((semi ? semi : e) - p);
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if (len == n && memcmp(p, nv, n) == 0)
+            return true;
+        if (semi == NULL)
+            break;
+        p = semi + 1;
+    }
+    return false;
+}
+
+static bool
+opted_out(const ret_stats *s, const ret_record *rec)
 {
     return slice_eq(&rec->f[RET_F_DNT], "1") ||
-           slice_eq(&rec->f[RET_F_GPC], "1");
+           slice_eq(&rec->f[RET_F_GPC], "1") ||
+           (s->optout_cookie[0] != '\0' &&
+            has_cookie(&rec->f[RET_F_COOKIE], s->optout_cookie,
+                       strlen(s->optout_cookie)));
 }
 
 static ret_status
@@ -1182,7 +1217,7 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
             !count(s, d, RET__D_NETWORK, asn, strlen(asn), 1, bytes))
             goto nomem;
     }
-    if (have_ip && !opted_out(rec)) {
+    if (have_ip && !opted_out(s, rec)) {
         int kst = day_key(s, d, err);
         unsigned char buf[16 + 1 + 8];
         uint64_t vh;

@@ -191,6 +191,18 @@ check "the policy's state directory holds the database" test -s "$T/state/statis
 run 0 -c "$T/p.conf" stats report -F json
 is "$(json_total requests)" 1 "report reads the policy's database"
 
+# a configured opt-out cookie works like DNT
+fmt='%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" "%{Cookie}i"'
+printf '%s\n' \
+    '192.0.2.1 - - [12/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "x" "sid=1; track=no"' \
+    '192.0.2.1 - - [12/Nov/2026:10:00:09 +0000] "GET /b HTTP/1.1" 200 5 "-" "x" "track=no"' \
+    '192.0.2.2 - - [12/Nov/2026:10:00:00 +0000] "GET /c HTTP/1.1" 200 5 "-" "x" "track=nope"' >"$T/cookie.log"
+run 0 stats ingest -d "$T/cookie.db" -f "$fmt" --opt-out-cookie track=no "$T/cookie.log"
+run 0 stats report -d "$T/cookie.db" -F json
+is "$(json_total visitors)" 1 "the opt-out cookie keeps requests out of visitors"
+unlike "$T/out" '"from":"/a"' "and out of flows"
+run 2 stats ingest -d "$T/cookie.db" --opt-out-cookie nonsense "$T/cookie.log"
+
 # usage
 run 0 stats --help
 like "$T/out" '^Usage: retention stats' "stats --help"
