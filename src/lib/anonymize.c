@@ -570,51 +570,57 @@ content_len(const char *line, size_t len)
     return len > 0 && line[len - 1] == '\n' ? len - 1 : len;
 }
 
+/* One walk over the columns: the selected ones are rewritten; with
+ * closed, everything between them is scanned too. Returns the number of
+ * addresses found in the selected columns. */
+static size_t
+columns_pass(ret_anonymizer *a, size_t len, bool closed)
+{
+    size_t end = content_len(a->line, len), cs = 0, ce, region = 0, ci = 0;
+    size_t found = 0;
+    unsigned col = 0;
+
+    while (ci < a->ncolumns && cs <= end) {
+        const char *d = NULL;
+
+        if (a->delimlen == 1)
+            d = memchr(a->line + cs, a->delim[0], end - cs);
+        else if (a->delimlen <= end - cs)
+            d = memmem(a->line + cs, end - cs, a->delim, a->delimlen);
+        ce = d ? (size_t)(d - a->line) : end;
+        if (col == a->columns[ci]) {
+            if (closed)
+                scan_region(a, region, cs);
+            if (ce > cs)
+                found += do_field(a, cs, ce, FIELD_COLUMN);
+            region = ce;
+            ci++;
+        }
+        if (d == NULL)
+            break;
+        cs = ce + a->delimlen;
+        col++;
+    }
+    if (closed)
+        scan_region(a, region, len);
+    return found;
+}
+
 static void
 line_columns(ret_anonymizer *a, size_t len)
 {
-    size_t end = content_len(a->line, len), pass, cs, ce, region;
-    bool matched = false;
+    ret_anon_counts saved = a->counts;
 
-    /* Pass 0 finds out whether a selected column holds an address; pass
-     * 1 writes. When none does, the other columns are scanned too. */
-    for (pass = 0; pass < 2; pass++) {
-        unsigned col = 0;
-        size_t ci = 0;
-
-        cs = 0;
-        region = 0;
-        while (ci < a->ncolumns && cs <= end) {
-            const char *d = NULL;
-
-            if (a->delimlen <= end - cs)
-                d = memmem(a->line + cs, end - cs, a->delim, a->delimlen);
-            ce = d ? (size_t)(d - a->line) : end;
-            if (col == a->columns[ci]) {
-                if (pass == 0) {
-                    if (ce > cs && has_address(a, cs, ce)) {
-                        matched = true;
-                        break;
-                    }
-                } else {
-                    if (!matched)
-                        scan_region(a, region, cs);
-                    if (ce > cs)
-                        do_field(a, cs, ce, FIELD_COLUMN);
-                    region = ce;
-                }
-                ci++;
-            }
-            if (d == NULL)
-                break;
-            cs = ce + a->delimlen;
-            col++;
-        }
-        if (pass == 1 && !matched)
-            scan_region(a, region, len);
-    }
-    if (!matched)
-        a->counts.failclosed++;
+    /* Mostly a selected column holds the address: one pass. When none
+     * does, start again and mask every address-looking token. */
+    if (columns_pass(a, len, false) > 0)
+        return;
+    a->counts = saved;
+    a->n = 0;
+    a->copied = 0;
+    a->edits = 0;
+    columns_pass(a, len, true);
+    a->counts.failclosed++;
 }
 
 static void

@@ -15,16 +15,29 @@ is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
+static const signed char hex_table[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+     0,  1,  2,  3,  4,  5,  6,  7,  8,  9, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
 static inline int
 hex_value(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return hex_table[c];
 }
 
 /* A byte that may be part of an address token in free text. */
@@ -40,27 +53,35 @@ is_tokch(unsigned char c)
 static bool
 parse_v4(const char *p, size_t n, unsigned char out[4])
 {
-    size_t i = 0;
+    const unsigned char *s = (const unsigned char *)p, *e = s + n;
     int part;
 
+    if (n < 7 || n > 15)
+        return false;
     for (part = 0; part < 4; part++) {
-        unsigned v = 0, nd = 0;
+        unsigned v, d;
 
-        while (i < n && is_digit((unsigned char)p[i]) && nd < 4) {
-            v = v * 10 + (unsigned)(p[i] - '0');
-            nd++;
-            i++;
-        }
-        if (nd == 0 || nd > 3 || v > 255)
+        if (s >= e || (v = (unsigned)*s - '0') > 9)
             return false;
+        s++;
+        if (s < e && (d = (unsigned)*s - '0') <= 9) {
+            v = v * 10 + d;
+            s++;
+            if (s < e && (d = (unsigned)*s - '0') <= 9) {
+                v = v * 10 + d;
+                s++;
+                if (v > 255)
+                    return false;
+            }
+        }
         out[part] = (unsigned char)v;
         if (part < 3) {
-            if (i >= n || p[i] != '.')
+            if (s >= e || *s != '.')
                 return false;
-            i++;
+            s++;
         }
     }
-    return i == n;
+    return s == e;
 }
 
 /* An IPv6 address of exactly p[0..n), without brackets or zone. */
