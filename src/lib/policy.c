@@ -1190,12 +1190,25 @@ category_key(struct parser *ps, ret_category *c, const struct tok *k,
             return st;
         if (v[0].len == 0)
             return perr(ps, v[0].line, v[0].col, "'%s' is empty", k->val);
-        if (k->val[0] == 'd')
+        if (k->val[0] == 'd') {
             c->description = v[0].val;
-        else if (k->val[0] == 'p')
+        } else if (k->val[0] == 'p') {
             c->purpose = v[0].val;
-        else
+        } else {
+            ret_format *fmt = NULL;
+            ret_error fe;
+            const char *m = fe.message;
+
+            /* A format that would not compile fails here, not at 3 am. */
+            if (ret_format_compile(v[0].val, &fmt, &fe) != RET_OK) {
+                if (strncmp(m, "format: ", 8) == 0)
+                    m += 8;
+                return perr(ps, v[0].line, v[0].col, "invalid format: %s",
+                            m);
+            }
+            ret_format_free(fmt);
             c->format = v[0].val;
+        }
         return RET_OK;
     }
     if (tok_is(k, "personal")) {

@@ -121,6 +121,14 @@ for f in "$DATA"/policy/bad-*.conf; do
 done
 check "at least 30 bad policies ($n)" test "$n" -ge 30
 
+# A format that does not compile (the message after the location is the
+# format compiler's).
+cp "$DATA/policy/badformat.conf" "$T/badformat.conf"
+chmod 0644 "$T/badformat.conf"
+(cd "$T" && "$RETENTION" policy check badformat.conf) >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+is "$rc" 2 "a bad format: exit 2"
+like "$T/err" "^retention: badformat.conf:7:12: invalid format: .*combind" "a bad format: file:line:column"
+
 # The portal example program, with its own policy and with a shipped one.
 "$top_builddir/examples/decide" >"$T/out" 2>"$T/err"
 ok $? "examples/decide checks its own decisions"
