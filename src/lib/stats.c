@@ -16,8 +16,8 @@
  * transitions) live in memory only, keyed by that hash.
  *
  * Idempotency: an input is identified by its content, not its name: a
- * hash of its first 4 KiB (decompressed) and a running hash of every
- * line counted. The same file again, its rotated or gzipped copy or a
+ * hash of its first 4 KiB (decompressed), the offset up to which it was
+ * counted and a hash of the line ending there. The same file again, its rotated or gzipped copy or a
  * live file that grew continue where the last ingest stopped.
  */
 #include "internal.h"
@@ -1319,7 +1319,11 @@ input_line(ret_stats *s, struct ret__input *in, const char *line, size_t len,
     ret_error perr;
 
     in->offset += len;
-    in->chash = ret__hash(line, len, in->chash);
+    /* the anchor: a hash of the line that ends at offset (its start,
+     * where the time is, and its length and position), checked when a
+     * later ingest resumes there */
+    in->chash = ret__hash(line, len < 96 ? len : 96,
+                          in->offset * 0x9e3779b97f4a7c15ULL ^ len);
     in->lines++;
     if (in->offset <= in->prev_offset) {
         s->last_skipped++;

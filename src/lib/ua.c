@@ -655,7 +655,11 @@ ret__ua_lookup(ret__ua *u, const char *ua, size_t len, uint64_t *hash)
     mask = u->cache_cap - 1;
     for (i = h & mask; u->cache[i].ua != NULL; i = (i + 1) & mask)
         if (u->cache[i].hash == h && u->cache[i].len == len &&
-            memcmp(u->cache[i].ua, ua, len) == 0)
+            (len < 16 || (memcmp(u->cache[i].ua + len - 8, ua + len - 8, 8) ==
+                              0 &&
+                          memcmp(u->cache[i].ua, ua, 8) == 0)) &&
+            (len >= 16 || memcmp(u->cache[i].ua, ua, len) == 0))
+            /* same 64-bit hash, length, head and tail: the same agent */
             return u->cache[i].combo;
     ua_load(u);
     if (!classify(u, ua, len, &info))
