@@ -31,7 +31,7 @@
 
 struct ret_reader {
     char *name;
-    int fd;                   /* -1: memory input */
+    int fd; /* -1: memory input */
     bool own_fd;
     const unsigned char *mem; /* memory input */
     size_t mem_len, mem_pos;
@@ -208,14 +208,13 @@ ret__reader_open_fd_size(int fd, const char *name, size_t bufsize,
                          ret_reader **out, ret_error *err)
 {
     if (fd < 0 || name == NULL || out == NULL)
-        return ret__fail(err, RET_E_INVAL, "ret_reader_open_fd: invalid "
-                                           "argument");
+        return ret__fail(err, RET_E_INVAL,
+                         "ret_reader_open_fd: invalid argument");
     return open_fd_common(fd, false, name, bufsize, out, err);
 }
 
 ret_status
-ret_reader_open_fd(int fd, const char *name, ret_reader **out,
-                   ret_error *err)
+ret_reader_open_fd(int fd, const char *name, ret_reader **out, ret_error *err)
 {
     return ret__reader_open_fd_size(fd, name, READER_BUFSIZE, out, err);
 }
@@ -227,15 +226,13 @@ ret_reader_open(const char *path, ret_reader **out, ret_error *err)
     ret_status rs;
 
     if (path == NULL || out == NULL)
-        return ret__fail(err, RET_E_INVAL, "ret_reader_open: invalid "
-                                           "argument");
+        return ret__fail(err, RET_E_INVAL, "ret_reader_open: invalid argument");
     if (strcmp(path, "-") == 0)
-        return open_fd_common(STDIN_FILENO, false, "stdin", READER_BUFSIZE,
-                              out, err);
+        return open_fd_common(STDIN_FILENO, false, "stdin", READER_BUFSIZE, out,
+                              err);
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return ret__fail_errno(err, errno == ENOENT ? RET_E_NOTFOUND
-                                                    : RET_E_IO,
+        return ret__fail_errno(err, errno == ENOENT ? RET_E_NOTFOUND : RET_E_IO,
                                errno, "open %s", path);
     rs = open_fd_common(fd, true, path, READER_BUFSIZE, out, err);
     if (rs != RET_OK)
@@ -251,8 +248,8 @@ ret__reader_open_mem_size(const void *data, size_t len, const char *name,
     ret_status rs;
 
     if ((data == NULL && len > 0) || out == NULL)
-        return ret__fail(err, RET_E_INVAL, "ret_reader_open_mem: invalid "
-                                           "argument");
+        return ret__fail(err, RET_E_INVAL,
+                         "ret_reader_open_mem: invalid argument");
     if (name == NULL)
         name = "memory";
     if (bufsize < READER_MINBUF)
@@ -293,8 +290,7 @@ ret_status
 ret_reader_open_mem(const void *data, size_t len, const char *name,
                     ret_reader **out, ret_error *err)
 {
-    return ret__reader_open_mem_size(data, len, name, READER_BUFSIZE, out,
-                                     err);
+    return ret__reader_open_mem_size(data, len, name, READER_BUFSIZE, out, err);
 }
 
 /* Gives inflate() more compressed input; sets in_eof at the end. */
@@ -327,8 +323,7 @@ more_input(ret_reader *r)
             r->in_eof = true;
             return;
         }
-        ret__fail_errno(&r->pending_err, RET_E_IO, errno, "read %s",
-                        r->name);
+        ret__fail_errno(&r->pending_err, RET_E_IO, errno, "read %s", r->name);
         set_pending(r, RET_E_IO);
         r->in_eof = true;
         return;
@@ -398,15 +393,14 @@ fill_gzip(ret_reader *r)
                 return;
             if (r->zs.avail_in == 0 && r->in_eof) {
                 ret__fail(&r->pending_err, RET_E_GZIP,
-                          "%s: truncated gzip data at byte %" PRIu64,
-                          r->name, zoffset(r));
+                          "%s: truncated gzip data at byte %" PRIu64, r->name,
+                          zoffset(r));
                 set_pending(r, RET_E_GZIP);
                 return;
             }
             continue;
         }
-        ret__fail(&r->pending_err,
-                  zr == Z_MEM_ERROR ? RET_E_NOMEM : RET_E_GZIP,
+        ret__fail(&r->pending_err, zr == Z_MEM_ERROR ? RET_E_NOMEM : RET_E_GZIP,
                   "%s: corrupt gzip data at byte %" PRIu64 ": %s", r->name,
                   zoffset(r), r->zs.msg ? r->zs.msg : zError(zr));
         set_pending(r, zr == Z_MEM_ERROR ? RET_E_NOMEM : RET_E_GZIP);
@@ -425,8 +419,7 @@ fill_plain(ret_reader *r)
     } else if (got == 0) {
         r->eof = true;
     } else {
-        ret__fail_errno(&r->pending_err, RET_E_IO, errno, "read %s",
-                        r->name);
+        ret__fail_errno(&r->pending_err, RET_E_IO, errno, "read %s", r->name);
         set_pending(r, RET_E_IO);
     }
 }
@@ -449,8 +442,7 @@ fill(ret_reader *r, ret_error *err)
         char *nb;
 
         if (ncap < r->cap)
-            return ret__fail(err, RET_E_NOMEM, "%s:%" PRIu64
-                                               ": line too long",
+            return ret__fail(err, RET_E_NOMEM, "%s:%" PRIu64 ": line too long",
                              r->name, r->line_no + 1);
         nb = realloc(r->buf, ncap);
         if (nb == NULL)
@@ -470,18 +462,15 @@ fill(ret_reader *r, ret_error *err)
 }
 
 ret_status
-ret_reader_next(ret_reader *r, const char **line, size_t *len,
-                ret_error *err)
+ret_reader_next(ret_reader *r, const char **line, size_t *len, ret_error *err)
 {
     ret_status st;
 
     if (r == NULL || line == NULL || len == NULL)
-        return ret__fail(err, RET_E_INVAL, "ret_reader_next: invalid "
-                                           "argument");
+        return ret__fail(err, RET_E_INVAL, "ret_reader_next: invalid argument");
     for (;;) {
         if (r->scan < r->end) {
-            const char *nl =
-                memchr(r->data + r->scan, '\n', r->end - r->scan);
+            const char *nl = memchr(r->data + r->scan, '\n', r->end - r->scan);
 
             if (nl != NULL) {
                 size_t n = (size_t)(nl - (r->data + r->start)) + 1;

@@ -45,8 +45,8 @@
      RET_WRITE_LINEBUF | RET_WRITE_KEEP_META | RET_WRITE_KEEP_MTIME)
 
 struct ret_writer {
-    char *path;   /* the target, for messages and rename */
-    char *tmp;    /* ATOMIC: the temporary file, until renamed */
+    char *path; /* the target, for messages and rename */
+    char *tmp;  /* ATOMIC: the temporary file, until renamed */
     int fd;
     bool own_fd;
     unsigned flags;
@@ -109,8 +109,7 @@ write_all(ret_writer *w, const unsigned char *p, size_t n, ret_error *err)
                 if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
                     continue;
             }
-            return ret__fail_errno(err, RET_E_IO, errno, "write %s",
-                                   w->path);
+            return ret__fail_errno(err, RET_E_IO, errno, "write %s", w->path);
         }
         p += k;
         n -= (size_t)k;
@@ -123,7 +122,7 @@ write_all(ret_writer *w, const unsigned char *p, size_t n, ret_error *err)
  * flush other than Z_NO_FLUSH. */
 static ret_status
 zcompress(ret_writer *w, const unsigned char *p, size_t n, int flush,
-         ret_error *err)
+          ret_error *err)
 {
     ret_status st;
     int zr;
@@ -251,8 +250,7 @@ submit(ret_writer *w, int flush, ret_error *err)
 {
     ret_status st;
 
-    if (!w->thread_on && flush == Z_NO_FLUSH &&
-        !(w->flags & RET_WRITE_LINEBUF))
+    if (!w->thread_on && flush == Z_NO_FLUSH && !(w->flags & RET_WRITE_LINEBUF))
         start_worker(w);
     if (!w->thread_on) {
         st = zcompress(w, w->blk[w->cur], w->blk_len, flush, err);
@@ -368,8 +366,8 @@ temp_name(const char *path, uint64_t salt)
 
     if (t == NULL)
         return NULL;
-    snprintf(t, n, "%.*s.%s.retention-%06x", (int)dirlen, path,
-             path + dirlen, (unsigned)(salt & 0xffffff));
+    snprintf(t, n, "%.*s.%s.retention-%06x", (int)dirlen, path, path + dirlen,
+             (unsigned)(salt & 0xffffff));
     return t;
 }
 
@@ -426,10 +424,8 @@ open_atomic(ret_writer *w, ret_error *err)
     for (attempt = 0;; attempt++) {
         w->tmp = temp_name(w->path, random_salt(attempt));
         if (w->tmp == NULL)
-            return ret__fail(err, RET_E_NOMEM, "%s: out of memory",
-                             w->path);
-        w->fd = open(w->tmp,
-                     O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+            return ret__fail(err, RET_E_NOMEM, "%s: out of memory", w->path);
+        w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
                      mode);
         if (w->fd >= 0) {
             /* Locked while it is ours: ret__safe_clean_temps() removes
@@ -457,10 +453,9 @@ open_atomic(ret_writer *w, ret_error *err)
             return ret__fail_errno(err, RET_E_IO, errno, "stat %s", w->tmp);
         if ((now.st_uid != w->old.st_uid || now.st_gid != w->old.st_gid) &&
             fchown(w->fd, w->old.st_uid, w->old.st_gid) != 0)
-            return ret__fail_errno(err, RET_E_IO, errno,
-                                   "%s: cannot keep owner %lu:%lu",
-                                   w->path, (unsigned long)w->old.st_uid,
-                                   (unsigned long)w->old.st_gid);
+            return ret__fail_errno(
+                err, RET_E_IO, errno, "%s: cannot keep owner %lu:%lu", w->path,
+                (unsigned long)w->old.st_uid, (unsigned long)w->old.st_gid);
         if (fchmod(w->fd, w->old.st_mode & 07777) != 0)
             return ret__fail_errno(err, RET_E_IO, errno,
                                    "%s: cannot keep mode %04o", w->path,
@@ -477,8 +472,7 @@ ret_writer_open(const char *path, unsigned flags, ret_writer **out,
     ret_status st;
 
     if (path == NULL || out == NULL || (flags & ~WRITE_FLAGS) != 0)
-        return ret__fail(err, RET_E_INVAL, "ret_writer_open: invalid "
-                                           "argument");
+        return ret__fail(err, RET_E_INVAL, "ret_writer_open: invalid argument");
     if ((flags & RET_WRITE_ATOMIC) &&
         ((flags & RET_WRITE_APPEND) || strcmp(path, "-") == 0))
         return ret__fail(err, RET_E_INVAL,
@@ -504,8 +498,8 @@ ret_writer_open(const char *path, unsigned flags, ret_writer **out,
 
         w->fd = open(path, oflags, 0666);
         if (w->fd < 0) {
-            st = ret__fail_errno(err, errno == ENOENT ? RET_E_NOTFOUND
-                                                      : RET_E_IO,
+            st = ret__fail_errno(err,
+                                 errno == ENOENT ? RET_E_NOTFOUND : RET_E_IO,
                                  errno, "open %s", path);
             goto out;
         }
@@ -520,16 +514,16 @@ out:
 }
 
 ret_status
-ret_writer_open_fd(int fd, const char *name, unsigned flags,
-                   ret_writer **out, ret_error *err)
+ret_writer_open_fd(int fd, const char *name, unsigned flags, ret_writer **out,
+                   ret_error *err)
 {
     ret_writer *w = NULL;
     ret_status st;
 
     if (fd < 0 || name == NULL || out == NULL ||
         (flags & ~(RET_WRITE_GZIP | RET_WRITE_LINEBUF | RET_WRITE_APPEND)))
-        return ret__fail(err, RET_E_INVAL, "ret_writer_open_fd: invalid "
-                                           "argument");
+        return ret__fail(err, RET_E_INVAL,
+                         "ret_writer_open_fd: invalid argument");
     if ((st = writer_new(name, flags, &w, err)) != RET_OK)
         return st;
     w->fd = fd;
@@ -544,8 +538,8 @@ ret_writer_write(ret_writer *w, const void *data, size_t len, ret_error *err)
     ret_status st;
 
     if (w == NULL || (data == NULL && len > 0))
-        return ret__fail(err, RET_E_INVAL, "ret_writer_write: invalid "
-                                           "argument");
+        return ret__fail(err, RET_E_INVAL,
+                         "ret_writer_write: invalid argument");
     if (w->failed != RET_OK) {
         if (err != NULL)
             *err = w->ferr;
@@ -567,8 +561,8 @@ ret_writer_flush(ret_writer *w, ret_error *err)
     ret_status st;
 
     if (w == NULL)
-        return ret__fail(err, RET_E_INVAL, "ret_writer_flush: invalid "
-                                           "argument");
+        return ret__fail(err, RET_E_INVAL,
+                         "ret_writer_flush: invalid argument");
     if (w->failed != RET_OK) {
         if (err != NULL)
             *err = w->ferr;
@@ -643,12 +637,10 @@ finish(ret_writer *w, ret_error *err)
 
             if (futimens(w->fd, ts) != 0)
                 return ret__fail_errno(err, RET_E_IO, errno,
-                                       "%s: cannot keep the mtime",
-                                       w->path);
+                                       "%s: cannot keep the mtime", w->path);
         }
         if (fsync(w->fd) != 0)
-            return ret__fail_errno(err, RET_E_IO, errno, "fsync %s",
-                                   w->tmp);
+            return ret__fail_errno(err, RET_E_IO, errno, "fsync %s", w->tmp);
     }
     fd = w->fd;
     w->fd = -1;
@@ -672,8 +664,8 @@ ret_writer_commit(ret_writer *w, ret_error *err)
     ret_status st;
 
     if (w == NULL)
-        return ret__fail(err, RET_E_INVAL, "ret_writer_commit: invalid "
-                                           "argument");
+        return ret__fail(err, RET_E_INVAL,
+                         "ret_writer_commit: invalid argument");
     st = finish(w, err);
     ret_writer_free(w);
     return st;

@@ -17,8 +17,8 @@
 int
 main(int argc, char **argv)
 {
-    unsigned flags = RET_WRITE_ATOMIC | RET_WRITE_KEEP_META |
-                     RET_WRITE_KEEP_MTIME;
+    unsigned flags =
+        RET_WRITE_ATOMIC | RET_WRITE_KEEP_META | RET_WRITE_KEEP_MTIME;
     ret_reader *r = NULL;
     ret_writer *w = NULL;
     ret_error err;

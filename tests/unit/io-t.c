@@ -61,8 +61,8 @@ gz_member(struct bytes *out, const void *p, size_t n, int level)
     int zr;
 
     memset(&zs, 0, sizeof(zs));
-    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
         abort();
     zs.next_in = (unsigned char *)(uintptr_t)p;
     zs.avail_in = (uInt)n;
@@ -187,8 +187,8 @@ tpath(const char *name)
 /* Reads p[0, n) from memory with a buffer size, and checks it comes back
  * whole as count_lines() lines. */
 static int
-roundtrip_mem(const void *p, size_t n, const unsigned char *want,
-              size_t want_n, size_t bufsize)
+roundtrip_mem(const void *p, size_t n, const unsigned char *want, size_t want_n,
+              size_t bufsize)
 {
     ret_reader *r = NULL;
     struct bytes got = {0};
@@ -201,8 +201,8 @@ roundtrip_mem(const void *p, size_t n, const unsigned char *want,
     st = read_all(r, &got, &nl, &shape, NULL);
     good = st == RET_EOF && shape && got.n == want_n &&
            (want_n == 0 || memcmp(got.p, want, want_n) == 0) &&
-           nl == count_lines(want, want_n) &&
-           ret_reader_line_number(r) == nl && ret_reader_offset(r) == want_n;
+           nl == count_lines(want, want_n) && ret_reader_line_number(r) == nl &&
+           ret_reader_offset(r) == want_n;
     ret_reader_free(r);
     bytes_free(&got);
     return good;
@@ -561,8 +561,8 @@ damaged(const unsigned char *p, size_t n, const char *name, size_t bufsize,
     if (msg != NULL)
         snprintf(msg, msgsize, "%s", err.message);
     /* the error sticks */
-    if (good && ret_reader_next(r, &(const char *){NULL}, &(size_t){0},
-                                NULL) != RET_E_GZIP)
+    if (good && ret_reader_next(r, &(const char *){NULL}, &(size_t){0}, NULL) !=
+                    RET_E_GZIP)
         good = 0;
 out:
     if (!good)
@@ -593,8 +593,7 @@ test_damaged_gzip(void)
                 damaged(gz.p, cut, "cut.gz", 100, 0, NULL, 0);
     ok(good, "truncated gzip: every byte decoded before the cut, then "
              "RET_E_GZIP");
-    ok(damaged(gz.p, gz.n - 4, "trailer.gz", 256 * 1024, 1, msg,
-               sizeof(msg)),
+    ok(damaged(gz.p, gz.n - 4, "trailer.gz", 256 * 1024, 1, msg, sizeof(msg)),
        "trailer cut off: all content, then RET_E_GZIP");
     snprintf(want, sizeof(want), "at byte %zu", gz.n - 4);
     ok(strstr(msg, want) != NULL && strstr(msg, "truncated") != NULL,
@@ -780,8 +779,8 @@ test_nonblocking(void)
     close(fds[0]);
     fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
     st = ret_writer_open_fd(fds[1], "nbpipe", 0, &w, &err);
-    if (st == RET_OK && (st = ret_writer_write(w, big.p, big.n, &err)) ==
-                            RET_OK)
+    if (st == RET_OK &&
+        (st = ret_writer_write(w, big.p, big.n, &err)) == RET_OK)
         st = ret_writer_commit(w, &err);
     else
         ret_writer_free(w);
@@ -807,7 +806,8 @@ test_open_errors(void)
     ok(strstr(err.message, missing) != NULL &&
            strstr(err.message, strerror(ENOENT)) != NULL,
        "message names the path and the errno text: %s", err.message);
-    is_int(ret_reader_open(tmpdir, &r, &err), RET_E_IO, "a directory: RET_E_IO");
+    is_int(ret_reader_open(tmpdir, &r, &err), RET_E_IO,
+           "a directory: RET_E_IO");
     ok(strstr(err.message, tmpdir) != NULL, "message names it: %s",
        err.message);
     is_int(ret_reader_open_mem(NULL, 1, "x", &r, &err), RET_E_INVAL,
@@ -866,8 +866,7 @@ test_writer_plain_gzip(void)
     ok(ret_writer_open(p, 0, &w, &err) == RET_OK && write_pieces(w, &s, &err) &&
            ret_writer_commit(w, &err) == RET_OK,
        "plain writer");
-    ok(read_file(p, &got) == 0 && got.n == s.n &&
-           memcmp(got.p, s.p, s.n) == 0,
+    ok(read_file(p, &got) == 0 && got.n == s.n && memcmp(got.p, s.p, s.n) == 0,
        "plain output is byte-exact");
 
     ok(ret_writer_open(pz, RET_WRITE_GZIP, &w, &err) == RET_OK &&
@@ -1149,8 +1148,8 @@ test_writer_atomic(void)
     ok(read_file(p, &got) == 0 && got.n == 12 &&
            memcmp(got.p, "old content\n", 12) == 0,
        "before commit the target is untouched");
-    is_int(count_prefixed(".access.log.retention-", tmpname, sizeof(tmpname)), 1,
-           "one temporary file beside it: %s", tmpname);
+    is_int(count_prefixed(".access.log.retention-", tmpname, sizeof(tmpname)),
+           1, "one temporary file beside it: %s", tmpname);
     ok(strlen(tmpname) == strlen(".access.log.retention-XXXXXX"),
        "temporary name .access.log.retention-XXXXXX");
     is_int(count_prefixed("access.log", NULL, 0), 1,
@@ -1207,7 +1206,8 @@ test_writer_atomic(void)
     ok(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_KEEP_META, &w, &err) ==
            RET_OK,
        "open KEEP_META");
-    if (count_prefixed(".access.log.retention-", tmpname, sizeof(tmpname)) == 1) {
+    if (count_prefixed(".access.log.retention-", tmpname, sizeof(tmpname)) ==
+        1) {
         snprintf(tmppath, sizeof(tmppath), "%s/%s", tmpdir, tmpname);
         stat(tmppath, &st2);
     } else {
@@ -1228,8 +1228,8 @@ test_writer_atomic(void)
 
     /* KEEP_MTIME */
     utimensat(AT_FDCWD, p, ts, 0);
-    ok(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_KEEP_MTIME, &w,
-                       &err) == RET_OK &&
+    ok(ret_writer_open(p, RET_WRITE_ATOMIC | RET_WRITE_KEEP_MTIME, &w, &err) ==
+               RET_OK &&
            ret_writer_write(w, "mtime\n", 6, &err) == RET_OK &&
            ret_writer_commit(w, &err) == RET_OK && stat(p, &st) == 0,
        "commit KEEP_MTIME");
