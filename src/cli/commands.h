@@ -6,6 +6,7 @@
 
 int cmd_anonymize(struct cli *g, int argc, char **argv);
 int cmd_audit(struct cli *g, int argc, char **argv);
+int cmd_erase(struct cli *g, int argc, char **argv);
 int cmd_formats(struct cli *g, int argc, char **argv);
 int cmd_help(struct cli *g, int argc, char **argv);
 int cmd_parse(struct cli *g, int argc, char **argv);

@@ -13,6 +13,7 @@
 static const struct cli_command commands[] = {
     {"anonymize", cmd_anonymize, "mask client addresses in logs and streams"},
     {"audit", cmd_audit, "report data kept longer than the policy allows"},
+    {"erase", cmd_erase, "delete one person's records (not held ones)"},
     {"formats", cmd_formats, "list the log format presets"},
     {"help", cmd_help, "show help for a command"},
     {"parse", cmd_parse, "show how log lines parse: records or a summary"},
