@@ -651,7 +651,8 @@ prune_driver(struct cli *g, int argc, char **argv, int mode)
             cats[i] = ret_policy_category(policy, i);
     }
 
-    if (mode != MODE_AUDIT && !o.dry_run &&
+    /* Ad hoc without --state: no lock, no audit trail. */
+    if (mode != MODE_AUDIT && !o.dry_run && (!adhoc || o.state != NULL) &&
         (rc = lock_all(g, &o, cats, ncats, locks, &nlocks)) != EXIT_OK)
         goto out;
 
@@ -670,7 +671,9 @@ prune_driver(struct cli *g, int argc, char **argv, int mode)
     ret_pruner_set_flags(pr, (o.dry_run ? RET_PRUNE_DRY_RUN : 0u) |
                                  (o.untimed_delete ? RET_PRUNE_UNTIMED_DELETE
                                                    : 0u) |
-                                 (mode == MODE_RUN ? RET_PRUNE_INGEST : 0u));
+                                 (mode == MODE_RUN ? RET_PRUNE_INGEST : 0u) |
+                                 (adhoc && o.state == NULL ? RET_PRUNE_NO_STATE
+                                                           : 0u));
 
     for (i = 0; i < ncats; i++) {
         size_t before = seen.problems;

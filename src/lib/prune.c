@@ -490,7 +490,7 @@ record(ret_pruner *pr, const struct cat *cx, const ret_prune_report *r,
     int fd = -1;
     ret_status st;
 
-    if ((pr->flags & RET_PRUNE_DRY_RUN) || cx->audit ||
+    if ((pr->flags & (RET_PRUNE_DRY_RUN | RET_PRUNE_NO_STATE)) || cx->audit ||
         r->outcome == RET_PRUNE_KEPT || state == NULL || state[0] == '\0')
         return RET_OK;
     if ((st = audit_fd(pr, state, &fd, err)) != RET_OK)
@@ -513,7 +513,7 @@ ingest(ret_pruner *pr, const struct cat *cx, int fd, const char *path,
     ret_status st;
     int n;
 
-    if (!ret_category_statistics(cx->c))
+    if (!ret_category_statistics(cx->c) || (pr->flags & RET_PRUNE_NO_STATE))
         return RET_OK;
     if (state == NULL || state[0] == '\0')
         return ret__fail(err, RET_E_INVAL,

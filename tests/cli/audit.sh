@@ -99,6 +99,13 @@ like "$T/out" "^violation ad-hoc $T/adhoc.log: oldest record 40d 0h old, limit 3
 run 0 audit --now $NOW --max-age 41d "$T/adhoc.log"
 run 3 audit --now $NOW --max-age 90d --anonymize-after 7d "$T/adhoc.log"
 like "$T/out" "0 past the limit, 1 not anonymized" "ad hoc: addresses not anonymized in time"
+cp -p "$T/adhoc.log" "$T/adhoc2.log"
+run 0 prune --now $NOW --max-age 30d "$T/adhoc.log"
+check "ad hoc prune without --state: done" test ! -e "$T/adhoc.log"
+run 0 prune --now $NOW --max-age 30d --state "$T/adhoc-state" "$T/adhoc2.log"
+check "ad hoc prune with --state: the lock is there" test -f "$T/adhoc-state/lock"
+like "$T/adhoc-state/audit.log" '"controller":"ad hoc".*"action":"delete"' \
+    "ad hoc prune with --state: the audit trail is there"
 run 1 audit --now $NOW --max-age 30d "$T/nonexistent.log"
 like "$T/err" "nonexistent.log: no such file" "an unreadable source is an error"
 run 2 audit --dry-run --max-age 30d "$T/adhoc.log"
