@@ -1357,6 +1357,17 @@ input_line(ret_stats *s, struct ret__input *in, const char *line, size_t len,
     return RET_OK;
 }
 
+/* Keeps a copy of a failure (err may be NULL). */
+static void
+err_copy(ret_error *dst, const ret_error *src)
+{
+    if (src != NULL)
+        *dst = *src;
+    else
+        memset(dst, 0, sizeof(*dst));
+    dst->status = RET_E_GZIP;
+}
+
 /* Stores a line of the head phase (to be replayed after the match). */
 static bool
 buf_append(char **buf, size_t *n, size_t *cap, const char *p, size_t len)
@@ -1391,6 +1402,8 @@ ret_stats_ingest_reader(ret_stats *s, ret_reader *r, const char *format,
     bool gz, eof = false;
     uint64_t nlines = 0;
     char site_buf[256];
+    ret_error dmg;
+    bool damaged = false;
 
     if (s == NULL || r == NULL)
         return ret__fail(err, RET_E_INVAL, "ret_stats_ingest_reader: NULL");
@@ -1414,6 +1427,14 @@ ret_stats_ingest_reader(ret_stats *s, ret_reader *r, const char *format,
     while (nheld < HEAD_BYTES) {
         st = ret_reader_next(r, &line, &len, err);
         if (st == RET_EOF) {
+            eof = true;
+            break;
+        }
+        if (st == RET_E_GZIP) {
+            /* damaged: count what came before the damage, then fail */
+            err_copy(&dmg, err);
+            damaged = true;
+            st = RET_OK;
             eof = true;
             break;
         }
@@ -1442,6 +1463,12 @@ ret_stats_ingest_reader(ret_stats *s, ret_reader *r, const char *format,
             st = ret_reader_next(r, &line, &len, err);
             if (st == RET_EOF) {
                 eof = true;
+                break;
+            }
+            if (st == RET_E_GZIP) {
+                err_copy(&dmg, err);
+                damaged = true;
+                st = RET_OK;
                 break;
             }
             if (st != RET_OK)
@@ -1500,6 +1527,12 @@ out:
     free(held);
     ret_parser_free(in.parser);
     ret_format_free(fmt);
+    if (st == RET_OK && damaged) {
+        /* what came before the damage is counted (and remembered) */
+        if (err != NULL)
+            *err = dmg;
+        return RET_E_GZIP;
+    }
     return st;
 }
 

@@ -203,6 +203,18 @@ is "$(json_total visitors)" 1 "the opt-out cookie keeps requests out of visitors
 unlike "$T/out" '"from":"/a"' "and out of flows"
 run 2 stats ingest -d "$T/cookie.db" --opt-out-cookie nonsense "$T/cookie.log"
 
+# a damaged gzip file: the lines before the damage count, the error shows
+gzip -c "$T/access.log" >"$T/full.gz"
+head -c $(($(wc -c <"$T/full.gz") / 2)) "$T/full.gz" >"$T/damaged.gz"
+run 1 stats ingest -d "$T/dmg.db" -f combined "$T/damaged.gz"
+like "$T/err" 'damaged.gz' "the damaged file is named"
+run 0 stats report -d "$T/dmg.db" -F json
+got=$(json_total requests)
+check "the lines before the damage are counted ($got)" test "$got" -gt 0 -a "$got" -lt "$total"
+run 0 stats ingest -d "$T/dmg.db" -f combined "$T/access.log"
+run 0 stats report -d "$T/dmg.db" -F json
+is "$(json_total requests)" "$total" "the intact file adds only the rest"
+
 # usage
 run 0 stats --help
 like "$T/out" '^Usage: retention stats' "stats --help"
