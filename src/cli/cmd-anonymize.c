@@ -7,7 +7,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,20 +78,162 @@ enum {
     OPT_INCREMENT
 };
 
-/* Signals: flags only; the loop acts on them between lines. */
-static volatile sig_atomic_t got_hup, got_term, waiting_input, exit_on_term;
+/* Signals: flags only; the loop acts on them between lines. With
+ * --line-buffered, SIGTERM also wakes the pump (below) through term_fd. */
+static volatile sig_atomic_t got_hup, got_term;
+static volatile int term_fd = -1;
 
 static void
 on_signal(int sig)
 {
+    int saved = errno;
+
     if (sig == SIGHUP) {
         got_hup = 1;
-        return;
+    } else {
+        got_term = 1;
+        if (term_fd >= 0)
+            (void)!write(term_fd, "t", 1);
     }
-    got_term = 1;
-    /* Blocked reading with everything already flushed: nothing to lose. */
-    if (waiting_input && exit_on_term)
-        _exit(EXIT_OK);
+    errno = saved;
+}
+
+/*
+ * Piped logging: a thread pumps the input into a pipe that the reader
+ * reads. On SIGTERM it moves what the server has already written (still
+ * in the kernel's pipe) and then closes the pipe, so that the reader sees
+ * the end of the input after the last line: nothing is lost, and the
+ * output (a gzip trailer too) is finished by the normal path.
+ */
+struct pump {
+    int in;      /* the real input */
+    int out;     /* write end of the pipe the reader reads */
+    int wake[2]; /* SIGTERM */
+    pthread_t thread;
+};
+
+static bool
+pump_write(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* After SIGTERM: a server that restarts (Apache's graceful restart
+ * sends its piped logger SIGTERM) still has children finishing requests
+ * and logging them into this pipe. Lines are taken until the input ends,
+ * or is idle for TERM_IDLE_MS, or for TERM_MAX_MS at most. */
+#define TERM_IDLE_MS 1000
+#define TERM_MAX_MS 10000
+
+static long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *
+pump_run(void *arg)
+{
+    struct pump *pp = arg;
+    char buf[65536];
+    ssize_t n;
+    long term_at = 0, last = 0;
+    bool term = false;
+
+    for (;;) {
+        struct pollfd pfd[2] = {{.fd = pp->in, .events = POLLIN},
+                                {.fd = pp->wake[0], .events = POLLIN}};
+        int pr = poll(pfd, term ? 1 : 2, term ? 100 : -1);
+
+        if (pr < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (term) {
+            long t = now_ms();
+
+            if (t - term_at >= TERM_MAX_MS || t - last >= TERM_IDLE_MS)
+                break;
+        } else if (pfd[1].revents != 0) {
+            term = true;
+            term_at = last = now_ms();
+            continue;
+        }
+        if (pfd[0].revents == 0)
+            continue;
+        n = read(pp->in, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0 || !pump_write(pp->out, buf, (size_t)n))
+            break;
+        if (term)
+            last = now_ms();
+    }
+    close(pp->out);
+    pp->out = -1;
+    return NULL;
+}
+
+/* Starts a pump from fd; *rfd receives the descriptor to read. */
+static bool
+pump_start(struct pump *pp, int fd, int *rfd)
+{
+    int p[2];
+    sigset_t all, old;
+    bool started;
+
+    if (pipe(p) != 0)
+        return false;
+    if (pipe(pp->wake) != 0) {
+        close(p[0]);
+        close(p[1]);
+        return false;
+    }
+    pp->in = fd;
+    pp->out = p[1];
+    /* The thread takes no signals: they go to the main thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    started = pthread_create(&pp->thread, NULL, pump_run, pp) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!started) {
+        close(p[0]);
+        close(p[1]);
+        close(pp->wake[0]);
+        close(pp->wake[1]);
+        return false;
+    }
+    term_fd = pp->wake[1];
+    if (got_term)
+        (void)!write(term_fd, "t", 1);
+    *rfd = p[0];
+    return true;
+}
+
+static void
+pump_stop(struct pump *pp, int rfd)
+{
+    term_fd = -1;
+    (void)!write(pp->wake[1], "t", 1); /* the reader stopped first */
+    close(rfd);
+    pthread_join(pp->thread, NULL);
+    close(pp->wake[0]);
+    close(pp->wake[1]);
 }
 
 struct run {
@@ -167,9 +312,7 @@ process(struct run *r, const char *name, ret_reader *rd, ret_error *err)
         const ret_record *rec = NULL;
         ret_error perr;
 
-        waiting_input = 1;
         st = ret_reader_next(rd, &line, &len, err);
-        waiting_input = 0;
         if (st != RET_OK)
             break;
         if (p != NULL) {
@@ -205,7 +348,7 @@ process(struct run *r, const char *name, ret_reader *rd, ret_error *err)
             break;
         if (progress)
             cli_progress_update(&prog, ret_reader_raw_offset(rd));
-        if (got_term) {
+        if (got_term && !r->line_buffered) {
             st = RET_EOF;
             break;
         }
@@ -275,17 +418,37 @@ run_stream(struct run *r, int nfiles, char **files)
         return cli_fail(r->g, st, &err);
     for (i = 0; i < nfiles && !got_term; i++) {
         ret_reader *rd = NULL;
+        struct pump pump;
+        int fd = -1, rfd = -1;
+        bool pumped = false;
 
-        if (strcmp(files[i], "-") == 0)
+        if (r->line_buffered) {
+            fd = strcmp(files[i], "-") == 0
+                     ? STDIN_FILENO
+                     : open(files[i], O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                cli_error(r->g, "%s: %s", files[i], strerror(errno));
+                rc = EXIT_RUNTIME;
+                continue;
+            }
+            pumped = pump_start(&pump, fd, &rfd);
+            st = ret_reader_open_fd(pumped ? rfd : fd, files[i], &rd, &err);
+        } else if (strcmp(files[i], "-") == 0) {
             st = ret_reader_open_fd(STDIN_FILENO, "-", &rd, &err);
-        else
+        } else {
             st = ret_reader_open(files[i], &rd, &err);
-        if (st != RET_OK) {
-            rc = cli_fail(r->g, st, &err);
-            continue;
         }
-        st = process(r, files[i], rd, &err);
+        if (st == RET_OK)
+            st = process(r, files[i], rd, &err);
+        else
+            rc = cli_fail(r->g, st, &err);
         ret_reader_free(rd);
+        if (pumped)
+            pump_stop(&pump, rfd);
+        if (fd > STDIN_FILENO)
+            close(fd);
+        if (rd == NULL)
+            continue;
         if (st != RET_OK) {
             rc = cli_fail(r->g, st, &err);
             if (r->w == NULL)
@@ -657,9 +820,6 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGHUP, &sa, NULL);
     if (r.line_buffered) {
-        /* Every line is flushed as written: only a gzip stream would
-         * need its trailer, so it is finished by the loop instead. */
-        exit_on_term = (r.out_flags & RET_WRITE_GZIP) == 0;
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGINT, &sa, NULL);
     }
