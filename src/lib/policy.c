@@ -304,6 +304,10 @@ lex_string(struct parser *ps, struct tok *t)
     t->raw = ps->s;
     t->rawlen = (size_t)(p - ps->s) + 1;
     for (p = ps->s + 1; *p != '"'; p++) {
+        if ((unsigned char)*p < 0x20 && *p != '\t')
+            return perr(ps, t->line, t->col + (unsigned)(p - ps->s),
+                        "control character 0x%02x in a string",
+                        (unsigned char)*p);
         if (*p != '\\') {
             out[n++] = *p;
             continue;
@@ -361,6 +365,9 @@ lex(struct parser *ps, struct tok *t)
     }
     if (*ps->s == '\0')
         return perr(ps, t->line, t->col, "NUL byte in the policy text");
+    if (((unsigned char)*ps->s < 0x20 && *ps->s != '\n') || *ps->s == 0x7f)
+        return perr(ps, t->line, t->col, "control character 0x%02x in the "
+                    "policy text", (unsigned char)*ps->s);
     if (*ps->s == '\n') {
         t->type = T_NL;
         t->rawlen = 1;
@@ -370,7 +377,7 @@ lex(struct parser *ps, struct tok *t)
     if (*ps->s == '"')
         return lex_string(ps, t);
     for (p = ps->s; p < ps->e && !is_space(*p) && *p != '\n' && *p != '"' &&
-                    *p != '\0';
+                    (unsigned char)*p >= 0x20 && *p != 0x7f;
          p++)
         if (*p == '#' && p > ps->s && is_space(p[-1]))
             break;
