@@ -126,10 +126,13 @@ on_progress(void *ctx, uint64_t done, uint64_t total)
 {
     struct prog *p = ctx;
 
-    if (!p->started) {
-        cli_progress_start(&p->bar, p->g, p->label, total);
-        p->started = true;
-    }
+    if (!p->started)
+        return;
+    p->bar.total = total;
+    /* the library calls back every few thousand lines: let each call
+     * through cli_progress_update's call counter (it still redraws at
+     * most ten times a second) */
+    p->bar.calls |= 1023;
     cli_progress_update(&p->bar, done);
 }
 
@@ -241,8 +244,11 @@ ingest(struct cli *g, int argc, char **argv)
         p.label = argv[i];
         ret_stats_set_progress(s, on_progress, &p);
         st = ret_reader_open(argv[i], &r, &err);
-        if (st == RET_OK)
+        if (st == RET_OK) {
+            cli_progress_start(&p.bar, g, argv[i], ret_reader_raw_size(r));
+            p.started = true;
             st = ret_stats_ingest_reader(s, r, fmt, site, &err);
+        }
         ret_reader_free(r);
         if (p.started)
             cli_progress_finish(&p.bar);

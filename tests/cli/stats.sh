@@ -215,6 +215,16 @@ run 0 stats ingest -d "$T/dmg.db" -f combined "$T/access.log"
 run 0 stats report -d "$T/dmg.db" -F json
 is "$(json_total requests)" "$total" "the intact file adds only the rest"
 
+# a progress bar on request, nothing under cron
+set +e
+{ cat "$T/access.log"; sleep 0.3; } | "$RETENTION" --progress=always stats ingest -d "$T/prog.db" -f combined - 2>"$T/err"
+rc=$?
+set -e
+is "$rc" 0 "ingest from standard input"
+like "$T/err" '^.*- .*[0-9.]+ KiB' "--progress=always draws a bar"
+run 0 stats ingest -d "$T/prog2.db" -f combined "$T/access.log"
+is "$(cat "$T/err")" "" "no bar without a terminal"
+
 # usage
 run 0 stats --help
 like "$T/out" '^Usage: retention stats' "stats --help"
