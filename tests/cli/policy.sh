@@ -45,6 +45,7 @@ like "$T/out" 'record deleted once the request is completed' "explain: completio
 run 0 policy explain "$T/utility.conf"
 like "$T/out" '^callback \(Stadtwerke Bochum GmbH' "explain: the utility's callback"
 like "$T/out" 'legal hold is kept unaltered and never deleted' "explain: the SMS legal hold"
+unlike "$T/out" '([0-9]{1,3}\.){3}[0-9]{1,3}|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{0,4}){3,7}' "explain prints no address"
 
 # decide: text and JSON, with and without facts.
 run 0 policy decide --now 2026-12-01T03:00:00Z -p "$T/sample.conf" web-access 2026-11-20T10:00:00Z
