@@ -56,13 +56,15 @@ HELP
     ;;
 "frob --help")
     cat <<'HELP'
-Usage: retention frob [OPTIONS] [FILE...]
+Usage: retention frob [OPTIONS] [-F text|csv|json] [FILE...]
   -f, --format FMT       log format (see retention formats)
   -m, --mode M           truncate|zero|hash (default truncate)
       --category NAME    only this category
   -o, --output FILE      write there
       --depth N          how deep
       --strict           fail on bad lines
+  -F, --report F         text (default), csv or json
+      --untimed=keep|delete  lines without a time
 Example: retention frob zzexample.log
 HELP
     ;;
@@ -74,10 +76,12 @@ HELP
     ;;
 "policy decide --help")
     echo "Usage: retention policy decide CATEGORY TIME [--completed TIME] [--held]"
+    echo "  -p, --policy FILE      the policy"
     ;;
 "policy explain")
     case ${conf:-} in
     *good*) printf 'category zeta-logs: kept 90 days\n  deleted after 90d\ncategory alpha-sms: kept 90 days\n' ;;
+    *paren*) printf 'web-x (Test GmbH, version 1, effective 2020-01-01)\n  source: files (format combined)\n\nsms-x (Test GmbH, version 1)\n  deleted (by day 89)\n' ;;
     *) echo "retention: policy: no policy" >&2; exit 2 ;;
     esac
     ;;
@@ -104,6 +108,12 @@ comp "$fake" --color ""
 is "$(tr '\n' ' ' <"$T/comp")" "always auto never " "--color values"
 comp "$fake" --color=al
 is "$(cat "$T/comp")" always "--color=VALUE in one word"
+comp "$fake" --color = ""
+is "$(tr '\n' ' ' <"$T/comp")" "always auto never " "--color= split at = as bash does"
+comp "$fake" --color = never fr
+is "$(cat "$T/comp")" frob "a command after --color=never split at ="
+comp "$fake" --config = "$T/good.conf" frob --category ""
+is "$(tr '\n' ' ' <"$T/comp")" "alpha-sms zeta-logs " "--config=POLICY split at = as bash does"
 comp "$fake" -q --
 has --config "global options after a global option"
 comp "$fake" help ""
@@ -128,11 +138,30 @@ comp "$fake" frob --format=my
 is "$(cat "$T/comp")" myfmt "--format=PREFIX"
 comp "$fake" frob --mode ""
 is "$(tr '\n' ' ' <"$T/comp")" "hash truncate zero " "values listed as a|b|c in the help"
+comp "$fake" frob --report ""
+is "$(tr '\n' ' ' <"$T/comp")" "csv json text " "values listed as -F a|b|c in the usage, for the alias --report"
+comp "$fake" frob -F ""
+is "$(tr '\n' ' ' <"$T/comp")" "csv json text " "the same for -F"
+comp "$fake" frob --untimed=
+is "$(tr '\n' ' ' <"$T/comp")" "delete keep " "values of --opt=a|b"
+comp "$fake" frob --untimed = ""
+is "$(tr '\n' ' ' <"$T/comp")" "delete keep " "values of --opt=, split at = as bash does"
+comp "$fake" frob --untimed = k
+is "$(tr '\n' ' ' <"$T/comp")" "keep " "values of --opt=PREFIX, split at = as bash does"
+comp "$fake" frob --untimed ""
+is "$(tr '\n' ' ' <"$T/comp")" "delete keep " "the same as a separate word"
 comp "$fake" frob --depth ""
 is "$(wc -l <"$T/comp" | tr -d ' ')" 0 "no guess for a numeric value"
 : >"$T/good.conf"
 comp "$fake" -c "$T/good.conf" frob --category ""
 is "$(tr '\n' ' ' <"$T/comp")" "alpha-sms zeta-logs " "categories from 'policy explain' of -c POLICY"
+: >"$T/paren.conf"
+comp "$fake" -c "$T/paren.conf" frob --category ""
+is "$(tr '\n' ' ' <"$T/comp")" "sms-x web-x " "categories from 'policy explain' as NAME (...)"
+comp "$fake" policy decide -p "$T/paren.conf" ""
+is "$(tr '\n' ' ' <"$T/comp")" "sms-x web-x " "policy decide -p POLICY: its categories"
+comp "$fake" policy --
+has --held "options of a command with subcommands"
 comp "$fake" --config="$T/good.conf" policy decide ""
 is "$(tr '\n' ' ' <"$T/comp")" "alpha-sms zeta-logs " "policy decide: a category first"
 comp "$fake" -c "$T/good.conf" policy decide zeta-logs ""
@@ -230,6 +259,15 @@ EOF
     chmod 600 "$T/real.conf"
     comp "$RETENTION" -c "$T/real.conf" policy decide ""
     is "$(tr '\n' ' ' <"$T/comp")" "sms-zq web-zq " "retention policy decide: the categories of -c POLICY"
+    # The same names as 'policy explain' gives, read through the program:
+    # a category that only the program can see (an example policy).
+    ex="$top_srcdir/examples/stadtwerke-bochum-netz.conf"
+    if [ -f "$ex" ] && "$RETENTION" -c "$ex" policy explain >"$T/explain" 2>/dev/null; then
+        comp "$RETENTION" -c "$ex" prune --category ""
+        has web-access "retention prune --category: web-access of the example policy"
+        has installer-portal "retention prune --category: installer-portal of the example policy"
+        hasnt personal "no word of the explanation taken for a category"
+    fi
 fi
 
 # ---- installed by make install ----------------------------------------
