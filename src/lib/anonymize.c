@@ -690,6 +690,20 @@ spans_valid(const ret_record *rec, size_t len)
     return true;
 }
 
+/* A record without a client or forwarded span (a format without %h)
+ * tells nothing about where the addresses are: the line is scanned. */
+static bool
+has_client(const ret_record *rec)
+{
+    size_t i;
+
+    for (i = 0; i < rec->naddr; i++)
+        if (rec->addr[i].kind == RET_ADDR_CLIENT ||
+            rec->addr[i].kind == RET_ADDR_FORWARDED)
+            return true;
+    return false;
+}
+
 static void
 line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
 {
@@ -738,7 +752,7 @@ ret_anonymizer_line(ret_anonymizer *a, const ret_record *rec,
         line_regex(a, len);
     } else if (a->ncolumns > 0) {
         line_columns(a, len);
-    } else if (rec != NULL && spans_valid(rec, len)) {
+    } else if (rec != NULL && spans_valid(rec, len) && has_client(rec)) {
         line_record(a, rec, len);
     } else {
         scan_region(a, 0, len);

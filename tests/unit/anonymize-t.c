@@ -3,8 +3,9 @@
  * expected output, methods, anonip column and regex modes, a property
  * test over random logs, and key files.
  *
- * In the table, "{{" "}}" mark a client span and "<<" ">>" a forwarded
- * span of a hand-built record (the markers are removed from the input);
+ * In the table, "{{" "}}" mark a client span, "<<" ">>" a forwarded
+ * span and "[[" "]]" another address span (a server address) of a
+ * hand-built record (the markers are removed from the input);
  * a line without markers is passed as unparsed (record NULL).
  */
 #include "internal.h"
@@ -126,6 +127,10 @@ static const struct tcase {
     {S("{{192.0.2.133/32}} x\n"), S("192.0.2.0/32 x\n"), 0},
     {S("{{}} 192.0.2.133\n"), S(" 192.0.2.133\n"), 0},
     {S("{{}} 192.0.2.133\n"), S(" 192.0.2.0\n"), SCAN_ALL},
+    {S("{{192.0.2.133}} [[10.9.8.7]]\n"), S("192.0.2.0 10.9.8.7\n"), 0},
+    {S("{{192.0.2.133}} [[10.9.8.7]]\n"), S("192.0.2.0 10.9.8.0\n"), SCAN_ALL},
+    /* a record without a client span: where addresses are is unknown */
+    {S("[[10.9.8.7]] 192.0.2.133 x\n"), S("10.9.8.0 192.0.2.0 x\n"), 0},
 };
 
 /* Builds the line and record of a table case. */
@@ -139,15 +144,19 @@ build(const struct tcase *c, char *line, ret_record *rec, bool *have_rec)
     *have_rec = false;
     while (i < c->inlen) {
         if (i + 1 < c->inlen && ((c->in[i] == '{' && c->in[i + 1] == '{') ||
-                                 (c->in[i] == '<' && c->in[i + 1] == '<'))) {
-            kind = c->in[i] == '{' ? RET_ADDR_CLIENT : RET_ADDR_FORWARDED;
+                                 (c->in[i] == '<' && c->in[i + 1] == '<') ||
+                                 (c->in[i] == '[' && c->in[i + 1] == '['))) {
+            kind = c->in[i] == '{'   ? RET_ADDR_CLIENT
+                   : c->in[i] == '<' ? RET_ADDR_FORWARDED
+                                     : RET_ADDR_OTHER;
             start = n;
             i += 2;
             *have_rec = true;
             continue;
         }
         if (i + 1 < c->inlen && ((c->in[i] == '}' && c->in[i + 1] == '}') ||
-                                 (c->in[i] == '>' && c->in[i + 1] == '>'))) {
+                                 (c->in[i] == '>' && c->in[i + 1] == '>') ||
+                                 (c->in[i] == ']' && c->in[i + 1] == ']'))) {
             rec->addr[rec->naddr].off = (uint32_t)start;
             rec->addr[rec->naddr].len = (uint32_t)(n - start);
             rec->addr[rec->naddr].kind = kind;
