@@ -1430,6 +1430,10 @@ block(struct parser *ps, const struct tok *open, ret_category *cat)
             return perr(ps, k.line, k.col, "%s",
                         k.type == T_STRING ? "expected a key, not a string"
                                            : "unexpected '{'");
+        if (tok_is(&k, "category") || tok_is(&k, "policy"))
+            return perr(ps, k.line, k.col,
+                        "'%s' inside a block (is a '}' missing before it?)",
+                        k.val);
         if ((st = lex_line(ps, v, &nv, &end)) != RET_OK)
             return st;
         if (cat == NULL) {
