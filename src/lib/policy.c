@@ -1851,6 +1851,23 @@ ret_policy_load(const char *path, ret_policy **out, ret_error *err)
             free(text);
             text = NULL;
         }
+        /* One policy a controller: two versions of one statement both
+         * enforced would apply the older rules too. */
+        for (i = 1; i < p->nhdr; i++) {
+            size_t j;
+
+            for (j = 0; j < i; j++)
+                if (strcmp(p->hdr[i]->controller, p->hdr[j]->controller) ==
+                    0) {
+                    rs = ret__fail(err, RET_E_POLICY,
+                                   "%s: controller '%s' already has a "
+                                   "policy in %s (one policy a controller: "
+                                   "keep earlier versions outside %s)",
+                                   p->hdr[i]->loc, p->hdr[i]->controller,
+                                   p->hdr[j]->file, path);
+                    goto out;
+                }
+        }
     }
     sha_hex(&sha, p->hash);
     *out = p;

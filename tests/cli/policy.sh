@@ -31,6 +31,11 @@ run 0 -c "$T/d" policy check
 is "$(cat "$T/out" "$T/err")" "" "-c DIR checks clean"
 run 0 -c "$T/d" policy explain
 is "$(grep -c '^[a-z-]* (Stadtwerke' "$T/out")" 10 "explain -c DIR: ten categories"
+mkdir "$T/twice"
+cp "$T/netz.conf" "$T/twice/netz-1.2.conf"
+cp "$T/netz.conf" "$T/twice/netz-1.3.conf"
+run 2 -c "$T/twice" policy check
+is "$(cat "$T/err")" "retention: $T/twice/netz-1.3.conf:9: controller 'Stadtwerke Bochum Netz GmbH' already has a policy in $T/twice/netz-1.2.conf (one policy a controller: keep earlier versions outside $T/twice)" "one policy a controller in a directory"
 RETENTION_CONF="$T/netz.conf" run 0 policy explain
 like "$T/out" '^installer-portal \(Stadtwerke Bochum Netz GmbH, version 1.2, effective 2017-12-01\)$' "RETENTION_CONF is used"
 
