@@ -1211,6 +1211,16 @@ ret__rec_finish(ret_record *r, struct ret__fill *fl)
 
 /* ---- the field scanner ---------------------------------------------- */
 
+/* Does the literal it (n >= 1) start at l + i, of e? Literals are short:
+ * a byte or two, compared inline. */
+static inline bool
+lit_at(const char *l, size_t i, size_t e, const struct ret__item *it)
+{
+    if (e - i < it->n || l[i] != it->s[0])
+        return false;
+    return it->n == 1 || memcmp(l + i + 1, it->s + 1, it->n - 1) == 0;
+}
+
 /* End of a quoted field starting at i: the first unescaped '"' followed
  * by the rest of the next literal (and, for the last literal, by the end
  * of the line or a space). Returns e when there is none. */
@@ -1230,8 +1240,7 @@ quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
             bs++;
         if (bs % 2 == 0)
             *closed = true;
-        if (bs % 2 == 0 && e - k >= next->n &&
-            memcmp(l + k, next->s, next->n) == 0 &&
+        if (bs % 2 == 0 && lit_at(l, k, e, next) &&
             (!next_is_last || k + next->n == e || l[k + next->n] == ' '))
             return k;
         i = k + 1;
@@ -1266,7 +1275,7 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
         size_t end;
 
         if (it->lit) {
-            if (e - pos < it->n || memcmp(l + pos, it->s, it->n) != 0)
+            if (!lit_at(l, pos, e, it))
                 return ret__parse_fail(
                     err, memchr(it->s, '"', it->n) ? "quote" : "fields",
                     pos + 1);
@@ -1317,8 +1326,7 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
                 if (q == NULL)
                     return ret__parse_fail(err, "fields", pos + 1);
                 end = (size_t)(q - l);
-                if (e - end >= next->n &&
-                    memcmp(l + end, next->s, next->n) == 0 &&
+                if (lit_at(l, end, e, next) &&
                     !(addr && end > pos && l[end - 1] == ',' && d == ' ') &&
                     !(it->kind == FK_ADDR && d == ' ' && up_group(l, end, e)))
                     break;
