@@ -186,7 +186,7 @@ scalar(struct jctx *c, const char *pk, size_t pn, const char *k, size_t kn,
 {
     enum ret__fk kind;
 
-    if (k == NULL)
+    if (k == NULL || n == 0) /* "": as good as absent */
         return;
     kind = key_kind(pk, pn, k, kn);
     if (kind == FK_IGNORE)
