@@ -21,8 +21,8 @@ if [ ! -f "$pset/.done" ]; then
     echo "bench: generating a ${BENCH_PRUNE_MB} MB rotated set..." >&2
     rm -rf "$pset"
     mkdir -p "$pset"
-    # About 224 bytes a line.
-    plines=$((BENCH_PRUNE_MB * 1048576 / 224))
+    # gen-log writes about 202 bytes a line.
+    plines=$((BENCH_PRUNE_MB * 1048576 / 202))
     per=$((plines / 9))
     "$GEN" -n $((per * 9)) -d 135 -e "$pend" -s 11 |
         (cd "$pset" && split -d -a 1 -l "$per" - part.)
@@ -105,7 +105,7 @@ rm -rf "$pwork"
 cp -a "$pset" "$pwork"
 peak_kb m_all "$RETENTION" prune --now "$pnow" --schedule none \
     --max-age 90d -f combined "$pwork"/access.log*
-echo "  set: $BENCH_PRUNE_MB MB of log, $((pset_bytes / 1048576)) MiB on disk in 9 files; plan:"
+echo "  set: about $BENCH_PRUNE_MB MiB of log, $((pset_bytes / 1048576)) MiB on disk in 9 files; plan:"
 sed 's/^/    /' "$OUT/prune.plan"
 result "prune a rotated set (1/3 expired)" \
     "$(printf '%.2f' "$t_prune") s; pipeline $(printf '%.2f' "$t_pipe") s; $(ratio "$t_prune" "$t_pipe")x" \

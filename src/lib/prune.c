@@ -547,6 +547,28 @@ ingest(ret_pruner *pr, const struct cat *cx, int fd, const char *path,
     return ret_stats_flush(pr->stats, err);
 }
 
+/*
+ * Records r in the audit trail. When that fails, the action (done) is
+ * reported as failed with both facts in e's message, so the run fails.
+ */
+static ret_status
+record_or_fail(ret_pruner *pr, const struct cat *cx, ret_prune_report *r,
+               ret_status s, ret_error *e)
+{
+    ret_error ae;
+    char done[sizeof(e->message)];
+
+    if (record(pr, cx, r, &ae) == RET_OK || s != RET_OK)
+        return s;
+    snprintf(done, sizeof(done), "%s", ret_prune_outcome_name(r->outcome));
+    ret__fail(e, ae.status, "%s: done (%s), but not recorded: %s", r->source,
+              done, ae.message);
+    r->status = ae.status;
+    r->message = e->message;
+    r->outcome = RET_PRUNE_FAILED;
+    return ae.status;
+}
+
 /* ---- one file -------------------------------------------------------- */
 
 static bool
@@ -663,16 +685,7 @@ out:
         if (r.outcome == RET_PRUNE_KEPT)
             r.outcome = RET_PRUNE_FAILED;
     }
-    {
-        ret_error ae;
-
-        if (record(pr, cx, &r, &ae) != RET_OK && s == RET_OK) {
-            s = ae.status;
-            r.status = s;
-            r.message = ae.message;
-            r.outcome = RET_PRUNE_FAILED;
-        }
-    }
+    s = record_or_fail(pr, cx, &r, s, &e);
     if (pr->cb != NULL)
         pr->cb(&r, pr->cb_arg);
     if (fd >= 0)
@@ -715,16 +728,7 @@ do_table(ret_pruner *pr, const struct cat *cx, const ret_source *src)
     } else {
         r.outcome = RET_PRUNE_TABLE;
     }
-    {
-        ret_error ae;
-
-        if (record(pr, cx, &r, &ae) != RET_OK && s == RET_OK) {
-            s = ae.status;
-            r.status = s;
-            r.message = ae.message;
-            r.outcome = RET_PRUNE_FAILED;
-        }
-    }
+    s = record_or_fail(pr, cx, &r, s, &e);
     if (pr->cb != NULL)
         pr->cb(&r, pr->cb_arg);
     return s;

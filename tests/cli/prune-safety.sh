@@ -131,4 +131,13 @@ else
     ok 0 "# SKIP lock tests need flock(1)"
 fi
 
+# ---- an audit trail that cannot be written fails the run ---------------
+victim "$L/w.log"
+rm -f "$T/state/audit.log"
+mkdir "$T/state/audit.log"
+run 1 -c "$T/policy.conf" prune --now $NOW
+like "$T/err" "w.log: done \(rewrite\), but not recorded: .*audit.log" \
+    "an action that could not be recorded is an error"
+rmdir "$T/state/audit.log"
+
 done_testing
