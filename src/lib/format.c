@@ -33,6 +33,8 @@ static const struct preset {
      "nginx:$remote_addr - $remote_user [$time_local] \"$request\" "
      "$status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" "
      "\"$http_x_forwarded_for\""},
+    {"vhost_combined_noport", "%v %h %l %u %t \"%r\" %>s %b \"%{Referer}i\" "
+                              "\"%{User-Agent}i\""},
     {"json", "one JSON object a line (nginx, Caddy, Traefik key names)"},
     {"w3c", "W3C extended (IIS), driven by #Fields: headers"},
     {"haproxy", "HAProxy HTTP log (syslog prefix, client:port [date] ... "
@@ -42,8 +44,8 @@ static const struct preset {
 
 /* Candidates of "auto", most specific first (ties go to the first). */
 static const char *const auto_order[] = {
-    "w3c",  "json", "haproxy", "vhost_combined", "nginx_main",
-    "combined", "nginx", "common",
+    "w3c",      "json",  "haproxy", "vhost_combined", "nginx_main",
+    "combined", "vhost_combined_noport", "nginx", "common",
 };
 #define NAUTO (sizeof(auto_order) / sizeof(auto_order[0]))
 /* Lines looked at before the choice is final. A line parsed whole
@@ -643,8 +645,9 @@ ret_format_compile(const char *spec, ret_format **out, ret_error *err)
                strchr(spec, '$') == NULL) {
         st = ret__fail(err, RET_E_FORMAT,
                        "format: unknown format '%.60s' (a preset: auto, "
-                       "common, combined, vhost_combined, nginx, "
-                       "nginx_main, json, w3c, haproxy; an Apache "
+                       "common, combined, vhost_combined, "
+                       "vhost_combined_noport, nginx, nginx_main, json, "
+                       "w3c, haproxy; an Apache "
                        "LogFormat; nginx:...; regex:...)",
                        spec);
     } else if (strncmp(spec, "nginx:", 6) != 0 &&
@@ -1158,6 +1161,11 @@ ret__rec_store(ret_record *r, struct ret__fill *fl, enum ret__fk kind,
         set_field(r, RET_F_USER_AGENT, off, n);
         return true;
     case FK_VHOST:
+        if (n > 0 && p[n - 1] == ',') {
+            /* "10.0.0.2, 10.0.0.1 ...": a client list, not a host */
+            fl->reason = "fields";
+            return false;
+        }
         set_field(r, RET_F_VHOST, off, n);
         return true;
     case FK_DUR_US:

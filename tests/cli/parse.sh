@@ -45,6 +45,7 @@ like "$F/edge.check" '^    quote      2 \(lines 7, 15\)$' "unclosed and truncate
 like "$F/edge.check" '^    status     1 \(line 12\)$' "bad status"
 like "$F/edge.json" '"line":4,.*"referer":"https://example.org/a b","user_agent":"Mozilla/5.0 \(X11\)",' "CRLF: no \\r in the last field"
 like "$F/nginx-lists.json" '"client":"10\.5\.102\.0, 199\.96\.1\.0, 204\.246\.1\.0, 10\.2\.1\.0"' "nginx: quoted client list"
+like "$F/nginx-host.json" '^\{"line":1,.*"client":"10\.0\.0\.0, 10\.0\.0\.0, 127\.0\.0\.0",.*"vhost":"example\.com"' "vhost first: host and client list apart"
 like "$F/nginx-lists.json" '"client":"2a03:0:10ff::, 10\.225\.192\.0, 10\.2\.2\.0"' "nginx: full-form IPv6 in a list"
 like "$F/haproxy-lnav.json" '"line":4,"time":"2019-02-25T16:19:48Z".*"user_agent":"Mozilla/5.0 \(Windows NT 6\.1; Win64; x64; rv:65\.0\) Gecko/20100101 Firefox/65\.0","status":200,"bytes":11394' "HAProxy: captured user agent, status, bytes"
 like "$F/w3c-oracle.json" '"time":"2001-10-31T08:00:18Z","offset":"-08:00"' "W3C #GMT-Offset honoured"
@@ -132,7 +133,7 @@ fi
 run 0 formats
 like "$T/out" '^combined +%h %l %u %t "%r" %>s %b "%\{Referer\}i" "%\{User-Agent\}i"$' "formats: combined"
 like "$T/out" '^nginx +nginx:\$remote_addr - \$remote_user \[\$time_local\]' "formats: nginx"
-for p in auto common vhost_combined nginx_main json w3c haproxy; do
+for p in auto common vhost_combined vhost_combined_noport nginx_main json w3c haproxy; do
     like "$T/out" "^$p " "formats lists $p"
 done
 run 2 formats extra

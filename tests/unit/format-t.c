@@ -653,6 +653,21 @@ test_auto(void)
     close_p(&x);
 
     open_p(&x, "auto");
+    for (i = 0; i < 3; i++)
+        r = parse(&x, "www.example.org 10.0.0.2, 192.0.2.1 - - [17/May/2015:"
+                      "10:05:03 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"");
+    is_str(ret_parser_format_name(x.p), "vhost_combined_noport",
+           "auto: vhost in front, no port");
+    is_str(fld(r, RET_F_VHOST), "www.example.org", "its vhost");
+    is_str(fld(r, RET_F_CLIENT), "10.0.0.2, 192.0.2.1", "its client list");
+    for (i = 0; i < 3; i++)
+        r = parse(&x, "10.0.0.2, 10.0.0.1, 192.0.2.1 - - [17/May/2015:"
+                      "10:05:03 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"");
+    is_int(ret_record_address_count(r), 3,
+           "a client list is never taken for a vhost");
+    close_p(&x);
+
+    open_p(&x, "auto");
     parse(&x, "garbage that is no log line");
     ok(reason_is(&x, "format"), "auto: no format fits: reason format");
     ok(ret_parser_format_name(x.p) == NULL, "still nothing detected");
