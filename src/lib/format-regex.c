@@ -11,8 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bounds on one match, so that a pattern that backtracks badly gives up
+ * on a line instead of hanging the run. */
+#define MATCH_LIMIT 1000000
+#define DEPTH_LIMIT 100000
+
 struct ret__regex {
     pcre2_code *code;
+    pcre2_match_context *mctx;
     unsigned ngroups;
     enum ret__fk *kind; /* by group number */
 };
@@ -46,6 +52,7 @@ ret__regex_free(struct ret__regex *re)
     if (re == NULL)
         return;
     pcre2_code_free(re->code);
+    pcre2_match_context_free(re->mctx);
     free(re->kind);
     free(re);
 }
@@ -76,6 +83,12 @@ ret__regex_compile(ret_format *f, const char *pattern, ret_error *err)
         goto out;
     }
     pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE); /* optional */
+    if ((re->mctx = pcre2_match_context_create(NULL)) == NULL) {
+        st = ret__fail(err, RET_E_NOMEM, "out of memory");
+        goto out;
+    }
+    pcre2_set_match_limit(re->mctx, MATCH_LIMIT);
+    pcre2_set_depth_limit(re->mctx, DEPTH_LIMIT);
     pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &cap);
     pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
     pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
@@ -144,7 +157,8 @@ ret__regex_parse(ret_parser *p, const char *line, size_t len, ret_error *err)
     size_t pos;
     int rc;
 
-    rc = pcre2_match(re->code, (PCRE2_SPTR)line, len, 0, 0, p->match, NULL);
+    rc = pcre2_match(re->code, (PCRE2_SPTR)line, len, 0, 0, p->match,
+                     re->mctx);
     if (rc < 0)
         return ret__parse_fail(err, "regex", 1);
     ov = pcre2_get_ovector_pointer(p->match);

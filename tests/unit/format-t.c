@@ -615,6 +615,18 @@ test_haproxy_regex(void)
     parse(&x, "nothing like it");
     ok(reason_is(&x, "regex"), "no match: reason regex");
     close_p(&x);
+
+    /* catastrophic backtracking gives up on the line */
+    open_p(&x, "regex:^(?<host>(a+)+)$");
+    {
+        char l[64];
+
+        memset(l, 'a', 40);
+        memcpy(l + 40, "b", 2);
+        parse(&x, l);
+        ok(reason_is(&x, "regex"), "a backtracking pattern gives up");
+    }
+    close_p(&x);
 }
 
 static void
