@@ -75,11 +75,12 @@ struct ret__visit {
 struct ret__input {
     const char *site;
     ret_parser *parser;
-    char head[4096];
-    size_t head_len;
-    size_t match_len;    /* the stored identity found (0: none) */
+    /* the head: hcum[i] digests the first i + 1 lines */
+    uint64_t hcum[32];
+    size_t nhead;
+    size_t match_len;    /* head lines of the stored identity (0: none) */
     uint64_t match_hash;
-    uint64_t prev_offset, prev_hash, stored_offset;
+    uint64_t prev_lines, prev_hash, stored_lines;
     uint64_t offset, chash, lines;
     uint64_t pending_unparsed, late;
     int64_t last_day;

@@ -16,8 +16,10 @@
  * transitions) live in memory only, keyed by that hash.
  *
  * Idempotency: an input is identified by its content, not its name: a
- * hash of its first 4 KiB (decompressed), the offset up to which it was
- * counted and a hash of the line ending there. The same file again, its rotated or gzipped copy or a
+ * digest of its first 32 lines (decompressed), the number of lines
+ * counted and a digest of the last of them. The digests leave the
+ * addresses out, so that they cannot be brute-forced back to one, and
+ * so that an anonymized copy of a log is the same log. The same file again, its rotated or gzipped copy or a
  * live file that grew continue where the last ingest stopped.
  */
 #include "internal.h"
@@ -37,9 +39,10 @@
 
 #include "stats-int.h"
 
-#define HEAD_BYTES 4096
+#define HEAD_LINES 32             /* lines that identify an input */
+#define HEAD_MAX (1024 * 1024)    /* ... unless they are longer than this */
+#define ANCHOR_BYTES 128          /* bytes of the anchor line digested */
 #define SEED_HEAD 0x68656164ULL
-#define SEED_BODY 0x626f6479ULL
 #define VISIT_GAP 1800
 #define KEY_KEEP (2 * 86400) /* a day's key outlives the day by 48 h */
 #define MAX_KEY 512          /* longest stored dimension key */
@@ -67,10 +70,10 @@ static const char schema[] =
     " hits INTEGER NOT NULL, PRIMARY KEY(day, site, src, dst)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS day_keys(day INTEGER PRIMARY KEY, key BLOB,"
     " destroyed_at INTEGER);"
-    "CREATE TABLE IF NOT EXISTS sources(head_len INTEGER NOT NULL,"
-    " head_hash INTEGER NOT NULL, offset INTEGER NOT NULL,"
-    " content_hash INTEGER NOT NULL, lines INTEGER NOT NULL,"
-    " updated INTEGER NOT NULL, PRIMARY KEY(head_len, head_hash));"
+    "CREATE TABLE IF NOT EXISTS sources(head_lines INTEGER NOT NULL,"
+    " head_hash INTEGER NOT NULL, lines INTEGER NOT NULL,"
+    " anchor INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL, PRIMARY KEY(head_lines, head_hash));"
     "CREATE TABLE IF NOT EXISTS merged(instance TEXT PRIMARY KEY,"
     " merged_at INTEGER NOT NULL);";
 
@@ -737,7 +740,7 @@ flush_batch(ret_stats *s, struct ret__input *in, ret_error *err)
 
     if (site == NULL)
         site = "";
-    if (s->ndays == 0 && (in == NULL || in->offset == in->stored_offset))
+    if (s->ndays == 0 && (in == NULL || in->lines == in->stored_lines))
         return RET_OK;
     if ((st = exec(s->db, "BEGIN IMMEDIATE", err)) != RET_OK)
         return st;
@@ -761,13 +764,14 @@ flush_batch(ret_stats *s, struct ret__input *in, ret_error *err)
         if ((st = flush_day(s, s->days[i], site, up_count, up_trans, err)) !=
             RET_OK)
             goto out;
-    if (in != NULL && in->offset > 0 && in->offset != in->stored_offset) {
-        size_t hl = in->head_len < in->offset ? in->head_len
-                                              : (size_t)in->offset;
-        uint64_t hh = ret__hash(in->head, hl, SEED_HEAD);
+    if (in != NULL && in->lines > 0 && in->lines != in->stored_lines &&
+        in->nhead > 0) {
+        /* the identity: the head, as far as it was counted */
+        size_t hl = in->lines < in->nhead ? (size_t)in->lines : in->nhead;
+        uint64_t hh = in->hcum[hl - 1];
         if (in->match_len > 0 && in->match_len != hl) {
             if (sqlite3_prepare_v2(s->db,
-                                   "DELETE FROM sources WHERE head_len = ?"
+                                   "DELETE FROM sources WHERE head_lines = ?"
                                    " AND head_hash = ?",
                                    -1, &q, NULL) != SQLITE_OK) {
                 st = db_fail(err, s->db, "sources");
@@ -783,18 +787,18 @@ flush_batch(ret_stats *s, struct ret__input *in, ret_error *err)
             q = NULL;
         }
         if (sqlite3_prepare_v2(s->db,
-                               "INSERT OR REPLACE INTO sources(head_len,"
-                               " head_hash, offset, content_hash, lines,"
-                               " updated) VALUES (?, ?, ?, ?, ?, ?)",
+                               "INSERT OR REPLACE INTO sources(head_lines,"
+                               " head_hash, lines, anchor, bytes, updated)"
+                               " VALUES (?, ?, ?, ?, ?, ?)",
                                -1, &q, NULL) != SQLITE_OK) {
             st = db_fail(err, s->db, "sources");
             goto out;
         }
         sqlite3_bind_int64(q, 1, (int64_t)hl);
         sqlite3_bind_int64(q, 2, (int64_t)hh);
-        sqlite3_bind_int64(q, 3, (int64_t)in->offset);
+        sqlite3_bind_int64(q, 3, (int64_t)in->lines);
         sqlite3_bind_int64(q, 4, (int64_t)in->chash);
-        sqlite3_bind_int64(q, 5, (int64_t)in->lines);
+        sqlite3_bind_int64(q, 5, (int64_t)in->offset);
         sqlite3_bind_int64(q, 6, s->now);
         if (sqlite3_step(q) != SQLITE_DONE) {
             st = db_fail(err, s->db, "sources");
@@ -802,7 +806,7 @@ flush_batch(ret_stats *s, struct ret__input *in, ret_error *err)
         }
         in->match_len = hl;
         in->match_hash = hh;
-        in->stored_offset = in->offset;
+        in->stored_lines = in->lines;
     }
     st = exec(s->db, "COMMIT", err);
 out:
@@ -1264,23 +1268,89 @@ nomem:
 
 /* ---- inputs ---- */
 
-/* Finds what was ingested before of the stream whose first bytes are in
- * in->head. */
+/*
+ * Identity digests never see an address: a line's bytes are hashed with
+ * the address tokens the parser found left out (or, for a line that did
+ * not parse, without any hex digit, dot or colon), so that no stored
+ * hash could be brute-forced back to an address. limit bounds the bytes
+ * looked at.
+ */
+static uint64_t
+digest_masked(const char *line, size_t len, uint64_t h, size_t limit)
+{
+    char buf[256];
+    size_t n = 0, i, kept = 0;
+
+    for (i = 0; i < len && kept < limit; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+            (c >= 'A' && c <= 'F') || c == '.' || c == ':')
+            continue;
+        buf[n++] = (char)c;
+        kept++;
+        if (n == sizeof(buf)) {
+            h = ret__hash(buf, n, h);
+            n = 0;
+        }
+    }
+    return ret__hash(buf, n, h);
+}
+
+/* The address tokens are left out; limit counts the bytes kept, so that
+ * a line and its anonymized copy (shorter addresses) digest alike. */
+static uint64_t
+digest_line(const ret_record *rec, const char *line, size_t len, uint64_t seed,
+            size_t limit)
+{
+    uint64_t h = seed;
+    size_t pos = 0, i, kept = 0, k;
+
+    if (rec == NULL || rec->addr_overflow || rec->line != line)
+        return digest_masked(line, len, seed, limit);
+    for (i = 0; i <= rec->naddr && kept < limit; i++) {
+        size_t off = i < rec->naddr ? rec->addr[i].off : len;
+        size_t alen = i < rec->naddr ? rec->addr[i].len : 0;
+        if (off < pos || off + alen > len)
+            return digest_masked(line, len, seed, limit);
+        k = off - pos;
+        if (k > limit - kept)
+            k = limit - kept;
+        h = ret__hash(line + pos, k, h);
+        kept += k;
+        pos = off + alen;
+    }
+    return h;
+}
+
+/* The digest of a line for the identity of its input. */
+static uint64_t
+identity(ret_parser *p, const char *line, size_t len, uint64_t seed,
+         size_t limit)
+{
+    const ret_record *rec = NULL;
+
+    if (ret_parser_parse(p, line, len, &rec, NULL) != RET_OK)
+        rec = NULL;
+    return digest_line(rec, line, len, seed, limit);
+}
+
+/* Finds what was ingested before of the stream whose first lines are
+ * digested in in->hcum (hcum[i]: the first i + 1 lines). */
 static ret_status
 input_match(ret_stats *s, struct ret__input *in, ret_error *err)
 {
     sqlite3_stmt *q = NULL;
     ret_status st = RET_OK;
-    size_t hl = in->head_len;
-    uint64_t hh = ret__hash(in->head, hl, SEED_HEAD);
+    size_t hl = in->nhead;
+    uint64_t hh = in->nhead ? in->hcum[in->nhead - 1] : 0;
 
     if (hl == 0)
         return RET_OK;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT head_len, head_hash, offset, content_hash"
-                           " FROM sources WHERE (head_len = ?1 AND"
-                           " head_hash = ?2) OR head_len < ?1"
-                           " ORDER BY head_len DESC",
+                           "SELECT head_lines, head_hash, lines, anchor"
+                           " FROM sources WHERE (head_lines = ?1 AND"
+                           " head_hash = ?2) OR head_lines < ?1"
+                           " ORDER BY head_lines DESC",
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(err, s->db, "sources");
     sqlite3_bind_int64(q, 1, (int64_t)hl);
@@ -1297,13 +1367,13 @@ input_match(ret_stats *s, struct ret__input *in, ret_error *err)
         }
         len = (size_t)sqlite3_column_int64(q, 0);
         h = (uint64_t)sqlite3_column_int64(q, 1);
-        if (len == 0 || len > hl || ret__hash(in->head, len, SEED_HEAD) != h)
+        if (len == 0 || len > hl || in->hcum[len - 1] != h)
             continue;
         in->match_len = len;
         in->match_hash = h;
-        in->prev_offset = (uint64_t)sqlite3_column_int64(q, 2);
+        in->prev_lines = (uint64_t)sqlite3_column_int64(q, 2);
         in->prev_hash = (uint64_t)sqlite3_column_int64(q, 3);
-        in->stored_offset = in->prev_offset;
+        in->stored_lines = in->prev_lines;
         break;
     }
     sqlite3_finalize(q);
@@ -1319,19 +1389,26 @@ input_line(ret_stats *s, struct ret__input *in, const char *line, size_t len,
     ret_error perr;
 
     in->offset += len;
-    /* the anchor: a hash of the line that ends at offset (its start,
-     * where the time is, and its length and position), checked when a
-     * later ingest resumes there */
-    in->chash = ret__hash(line, len < 96 ? len : 96,
-                          in->offset * 0x9e3779b97f4a7c15ULL ^ len);
     in->lines++;
-    if (in->offset <= in->prev_offset) {
+    if (in->lines <= in->prev_lines) {
         s->last_skipped++;
-        if (in->offset == in->prev_offset && in->chash != in->prev_hash)
-            in->mismatch = true;
+        if (in->lines == in->prev_lines) {
+            /* where the last ingest stopped: the same line? */
+            uint64_t a = identity(in->parser, line, len, in->lines,
+                                  ANCHOR_BYTES);
+            if (a != in->prev_hash)
+                in->mismatch = true;
+        } else if (len > 0 && line[0] == '#') {
+            /* W3C directives set the parser's fields */
+            (void)ret_parser_parse(in->parser, line, len, &rec, NULL);
+        }
         return RET_OK;
     }
     st = ret_parser_parse(in->parser, line, len, &rec, &perr);
+    /* the anchor: a digest of the line that ends at offset, checked when
+     * a later ingest resumes there */
+    in->chash = digest_line(st == RET_OK ? rec : NULL, line, len, in->lines,
+                            ANCHOR_BYTES);
     if (st == RET_OK && rec->has_time) {
         s->last_counted++;
         if ((st = add_record(s, in, rec, err)) != RET_OK)
@@ -1401,8 +1478,12 @@ ret_stats_ingest_reader(ret_stats *s, ret_reader *r, const char *format,
     size_t len;
     bool gz, eof = false;
     uint64_t nlines = 0;
+    size_t nlines_held = 0;
     char site_buf[256];
     ret_error dmg;
+    ret_parser *idp = NULL;
+    char *tail = NULL;
+    size_t ntail = 0, captail = 0;
     bool damaged = false;
 
     if (s == NULL || r == NULL)
@@ -1424,7 +1505,7 @@ ret_stats_ingest_reader(ret_stats *s, ret_reader *r, const char *format,
         goto out;
     gz = ret_reader_is_gzip(r) != 0;
     /* the head: the first 4 KiB identify the stream */
-    while (nheld < HEAD_BYTES) {
+    while (nlines_held < HEAD_LINES && nheld < HEAD_MAX) {
         st = ret_reader_next(r, &line, &len, err);
         if (st == RET_EOF) {
             eof = true;
@@ -1444,9 +1525,20 @@ ret_stats_ingest_reader(ret_stats *s, ret_reader *r, const char *format,
             st = ret__fail(err, RET_E_NOMEM, "out of memory");
             goto out;
         }
+        nlines_held++;
     }
-    in.head_len = nheld < HEAD_BYTES ? nheld : HEAD_BYTES;
-    memcpy(in.head, held ? held : "", in.head_len);
+    /* the identity of the head, line by line, addresses left out */
+    if ((st = ret_parser_new(fmt, &idp, err)) != RET_OK)
+        goto out;
+    for (pos = 0; pos < nheld;) {
+        const char *nl = memchr(held + pos, '\n', nheld - pos);
+        size_t l = nl ? (size_t)(nl - (held + pos)) + 1 : nheld - pos;
+        uint64_t prev = in.nhead ? in.hcum[in.nhead - 1] : SEED_HEAD;
+        if (in.nhead == HEAD_LINES)
+            break;
+        in.hcum[in.nhead++] = identity(idp, held + pos, l, prev, SIZE_MAX);
+        pos += l;
+    }
     if ((st = input_match(s, &in, err)) != RET_OK)
         goto out;
     /* replay the held lines, then read on */
@@ -1479,8 +1571,32 @@ ret_stats_ingest_reader(ret_stats *s, ret_reader *r, const char *format,
          * line can lack its newline */
         if (len == 0)
             continue;
-        if (line[len - 1] != '\n' && !gz)
-            break;
+        if (line[len - 1] != '\n') {
+            /* the last line; counted only when the input ended cleanly:
+             * gzip data that is complete (not cut by damage) */
+            if (!gz || damaged)
+                break;
+            if (pos >= nheld && !eof) {
+                const char *l2;
+                size_t n2;
+                if (!buf_append(&tail, &ntail, &captail, line, len)) {
+                    st = ret__fail(err, RET_E_NOMEM, "out of memory");
+                    goto out;
+                }
+                st = ret_reader_next(r, &l2, &n2, err);
+                if (st == RET_E_GZIP) {
+                    err_copy(&dmg, err);
+                    damaged = true;
+                    st = RET_OK;
+                    break;
+                }
+                if (st != RET_EOF && st != RET_OK)
+                    goto out;
+                eof = true;
+                line = tail;
+                len = ntail;
+            }
+        }
         if ((st = input_line(s, &in, line, len, err)) != RET_OK)
             goto out;
         if ((++nlines & 8191) == 0 && s->progress != NULL)
@@ -1525,6 +1641,8 @@ out:
         visits_clear(s);
     }
     free(held);
+    free(tail);
+    ret_parser_free(idp);
     ret_parser_free(in.parser);
     ret_format_free(fmt);
     if (st == RET_OK && damaged) {
