@@ -654,6 +654,8 @@ do_file(ret_pruner *pr, const struct cat *cx, const char *path,
         goto out;
     }
     r.outcome = sc.records_kept == 0 ? RET_PRUNE_DELETED : RET_PRUNE_REWRITTEN;
+    if (r.outcome == RET_PRUNE_DELETED)
+        r.kept = 0; /* headers and empty lines go with the file */
     if (is_live(pr, &st, &age)) {
         r.outcome = RET_PRUNE_DEFERRED;
         s = ret__fail(&e, RET_E_DEFERRED,

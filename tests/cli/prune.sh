@@ -232,6 +232,23 @@ run 0 prune $ADHOC "$L/odd.log"
 same_file "$L/odd.log" "$T/odd.want" \
     "CR, NUL and a missing final newline are kept byte for byte"
 
+# ---- W3C: header lines stay with the records, go with the file ----------
+rm -rf "$L" && mkdir -p "$L"
+old_day=$(date -u -d "@$((NOW_S - 100 * DAY))" '+%Y-%m-%d %H:%M:%S')
+new_day=$(date -u -d "@$((NOW_S - DAY))" '+%Y-%m-%d %H:%M:%S')
+{
+    echo '#Software: Microsoft Internet Information Services 10.0'
+    echo '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status'
+    echo "$old_day 10.0.0.1 GET /old - 80 - 203.0.113.90 Mozilla 200"
+    echo "$new_day 10.0.0.1 GET /new - 80 - 198.51.100.90 Mozilla 200"
+} >"$L/u_ex1.log"
+head -3 "$L/u_ex1.log" >"$L/u_ex2.log"
+old "$L"/u_ex*.log
+run 0 prune $ADHOC -f w3c "$L/u_ex1.log" "$L/u_ex2.log"
+is "$(sed -n '1p;2p;$p' "$L/u_ex1.log" | cut -c1-12 | tr '\n' '|')" \
+    "#Software: M|#Fields: dat|${new_day%% *} 1|" "W3C: the header lines are kept with the records"
+check "W3C: a file left with only its header lines is deleted" test ! -e "$L/u_ex2.log"
+
 # ---- names are taken literally, never globbed again --------------------
 rm -rf "$L" && mkdir -p "$L"
 logline 203.0.113.70 $((NOW_S - 100 * DAY)) /x >"$L/x1"
