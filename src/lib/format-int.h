@@ -126,7 +126,8 @@ RET_HIDDEN bool ret__rec_store(ret_record *r, struct ret__fill *fl,
 RET_HIDDEN bool ret__rec_finish(ret_record *r, struct ret__fill *fl);
 RET_HIDDEN void ret__rec_addr_list(ret_record *r, size_t off, size_t n,
                                    ret_addr_kind kind);
-/* Scans [off, off+n) for address-looking tokens (unparsed rest). */
+/* Scans [off, off+n) for address-looking tokens (unparsed rest) and lists
+ * them as RET_ADDR_FORWARDED: personal until known otherwise. */
 RET_HIDDEN void ret__rec_scan_addrs(ret_record *r, size_t off, size_t n);
 RET_HIDDEN void ret__rec_sort_addrs(ret_record *r);
 /* Maps a header / key name to a field kind (case-insensitive, '-' and

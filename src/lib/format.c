@@ -861,8 +861,11 @@ ret__rec_scan_addrs(ret_record *r, size_t off, size_t n)
         if ((s > off && ((l[s - 1] | 0x20) >= 'g' && (l[s - 1] | 0x20) <= 'z')) ||
             (i < e && ((l[i] | 0x20) >= 'g' && (l[i] | 0x20) <= 'z')))
             continue;
+        /* of unknown role, most likely a forwarded-for list: listed as
+         * RET_ADDR_FORWARDED so that anonymization masks it (fail
+         * closed) */
         if (looks_like_ip(l + s, i - s))
-            add_addr(r, s, i - s, RET_ADDR_OTHER);
+            add_addr(r, s, i - s, RET_ADDR_FORWARDED);
     }
 }
 

@@ -379,8 +379,8 @@ test_combined(void)
                   "200 1 \"-\" \"-\" \"192.0.2.7, 2001:db8::7\" 0.003");
     ok(r != NULL, "extra trailing fields are allowed");
     is_int(ret_record_address_count(r), 3, "trailing addresses listed");
-    is_str(addr(r, 1), "o 192.0.2.7", "trailing IPv4");
-    is_str(addr(r, 2), "o 2001:db8::7", "trailing IPv6");
+    is_str(addr(r, 1), "f 192.0.2.7", "trailing IPv4");
+    is_str(addr(r, 2), "f 2001:db8::7", "trailing IPv6");
     /* NUL bytes and invalid UTF-8 inside a quoted field */
     {
         static const char nul[] = "1.2.3.4 - - [17/May/2015:10:05:03 +0000] "
@@ -498,7 +498,7 @@ test_w3c(void)
     r = parse(&x, "2001-10-31 00:00:18 192.0.2.1 /z 200");
     is_int(rtime(r, NULL), 1004515218, "#GMT-Offset: -0800 honoured");
     parse(&x, "2018-01-03 00:00:00 192.0.2.1 /y 200 extra 198.51.100.3");
-    is_str(addr(r, 1), "o 198.51.100.3", "their addresses are listed");
+    is_str(addr(r, 1), "f 198.51.100.3", "their addresses are listed");
     parse(&x, "2018-01-03 00:00:00 192.0.2.1 \"/unclosed 200");
     ok(reason_is(&x, "quote"), "unclosed quote in W3C");
     close_p(&x);
@@ -611,7 +611,7 @@ test_haproxy_regex(void)
     is_str(fld(r, RET_F_PATH), "/r", "regex request split");
     is_int(ret_record_status(r), 302, "regex status");
     is_str(addr(r, 0), "c 192.0.2.9", "regex host");
-    is_str(addr(r, 1), "o 198.51.100.77", "address outside the groups");
+    is_str(addr(r, 1), "f 198.51.100.77", "address outside the groups");
     parse(&x, "nothing like it");
     ok(reason_is(&x, "regex"), "no match: reason regex");
     close_p(&x);
