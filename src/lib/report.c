@@ -894,7 +894,7 @@ svg_columns(struct out *o, const char *title, size_t n, const char *const *label
             put_html(o, labels[i]);
             putf(o, " %s: %" PRIu64 "</title></rect>", blabel, b[i]);
         }
-        if (n <= 31 || i % ((n + 30) / 31) == 0) {
+        if (n <= 24 || i % ((n + 11) / 12) == 0) {
             putf(o,
                  "<text x=\"%.1f\" y=\"%u\" class=\"lbl\" "
                  "text-anchor=\"middle\">",
@@ -1048,8 +1048,10 @@ render_html(struct out *o, const struct report *r)
                 a[i] = r->days[i].requests;
                 v[i] = r->days[i].visitors;
             }
-            svg_columns(o, "Requests and visitors per day", n, labels, a, v,
-                        "requests", "visitors");
+            svg_columns(o, "Requests per day", n, labels, a, NULL,
+                        "requests", NULL);
+            svg_columns(o, "Visitors per day (estimated)", n, labels, v, NULL,
+                        "visitors", NULL);
         }
     }
     {

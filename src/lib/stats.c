@@ -499,14 +499,17 @@ ret_stats_close(ret_stats *s)
 ret_status
 ret_stats_set_geoip(ret_stats *s, const char *path, ret_error *err)
 {
+    ret_status st;
+
     if (s == NULL || path == NULL)
         return ret__fail(err, RET_E_INVAL, "ret_stats_set_geoip: NULL");
     if (s->ngeo == RET__MAX_GEO)
         return ret__fail(err, RET_E_RANGE, "%s: at most %d GeoIP databases",
                          path, RET__MAX_GEO);
-    return ret__geoip_open(path, &s->geo[s->ngeo++], err) == RET_OK
-               ? RET_OK
-               : (s->ngeo--, err ? err->status : RET_E_IO);
+    st = ret__geoip_open(path, &s->geo[s->ngeo], err);
+    if (st == RET_OK)
+        s->ngeo++;
+    return st;
 }
 
 static bool
