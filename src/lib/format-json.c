@@ -189,8 +189,12 @@ scalar(struct jctx *c, const char *pk, size_t pn, const char *k, size_t kn,
     if (k == NULL || n == 0) /* "": as good as absent */
         return;
     kind = key_kind(pk, pn, k, kn);
-    if (kind == FK_IGNORE)
+    if (kind == FK_IGNORE) {
+        /* an address under a key we do not know is listed all the same */
+        if (n > 6 && c->l[off - 1] == '"')
+            ret__rec_store(c->r, &c->fl, FK_IGNORE, 0, NULL, 0, off, n);
         return;
+    }
     if (kind == FK_CLIENT && c->r->f[RET_F_CLIENT].p != NULL &&
         (key_is(k, kn, "client_ip") || key_is(k, kn, "clientip")) &&
         !(n == 1 && c->l[off] == '-') && n > 0) {

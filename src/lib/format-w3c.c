@@ -165,7 +165,9 @@ ret__w3c_parse(ret_parser *p, const char *line, size_t len, ret_error *err)
         if (col < w->nf) {
             enum ret__fk k = w->kind[col];
 
-            if (k != FK_IGNORE && k != FK_PORT) {
+            if (k == FK_IGNORE) {
+                ret__rec_store(r, &fl, k, 0, NULL, 0, vs, ve - vs);
+            } else if (k != FK_PORT) {
                 if (!ret__rec_store(r, &fl, k, 0, NULL, 0, vs, ve - vs))
                     return ret__parse_fail(err, fl.reason, s + 1);
                 if (k != FK_TIME_DATE && k != FK_TIME_TOD && ve - vs > 0 &&

@@ -428,6 +428,9 @@ nginx_kind(const char *v, size_t n, int *scale)
         {"upstream_addr", FK_ADDR},
         {"server_addr", FK_ADDR},
         {"proxy_add_x_forwarded_for", FK_XFF},
+        {"proxy_protocol_addr", FK_CLIENT},
+        {"proxy_protocol_server_addr", FK_ADDR},
+        {"binary_remote_addr", FK_PORT}, /* binary bytes: not scanned */
         {"remote_port", FK_PORT},
         {"server_port", FK_PORT},
     };
@@ -1020,6 +1023,11 @@ ret__rec_store(ret_record *r, struct ret__fill *fl, enum ret__fk kind,
 
     switch (kind) {
     case FK_IGNORE:
+        /* a field we do not read may still hold an address
+         * (%{X-Original-Forwarded-For}i, $proxy_protocol_addr...) */
+        if (n > 6)
+            ret__rec_scan_addrs(r, off, n);
+        return true;
     case FK_PORT:
         return true;
     case FK_CLIENT:
