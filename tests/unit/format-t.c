@@ -445,6 +445,15 @@ test_nginx(void)
     is_int(ret_record_status(r), 201, "status");
     close_p(&x);
 
+    open_p(&x, "nginx:$proxy_protocol_addr $remote_addr \"$http_x_original_for\" "
+               "$status");
+    r = parse(&x, "203.0.113.50 10.0.0.1 \"198.51.100.60, 192.0.2.70\" 200");
+    ok(r != NULL, "unknown variables parse");
+    is_str(addr(r, 0), "c 203.0.113.50", "proxy_protocol_addr is a client");
+    is_str(addr(r, 2), "f 198.51.100.60", "address in an unread field");
+    is_str(addr(r, 3), "f 192.0.2.70", "all of them");
+    close_p(&x);
+
     open_p(&x, "%h %l %u %{%d/%b/%Y:%H:%M:%S}t %{%z}t \"%r\" %>s %b "
                "\"%{Forwarded}i\" %D");
     r = parse(&x, "192.0.2.1 - - 10/Oct/2000:13:55:36 -0700 \"GET / "
