@@ -34,6 +34,7 @@ RET_HIDDEN extern const char *const ret__dim_names[RET__D_COUNT];
 
 struct ret__ent {
     uint64_t hash;
+    uint64_t a, b; /* keys of up to 16 bytes, as two words */
     char *key; /* NULL: empty slot */
     uint32_t len;
     uint8_t dim;
@@ -114,6 +115,7 @@ struct ret_stats {
     const char *flush_site;
     char cur_site[256];
     uint64_t last_counted, last_skipped, last_unparsed;
+    uint64_t last_uah; /* hash of the last record's agent */
     char kbuf[2 * 512 + 2];
 };
 

@@ -237,32 +237,58 @@ day_grow(struct ret__day *d)
     return true;
 }
 
+/* Short keys (methods, protocols, agent ids, most hosts and pages) are
+ * compared as two words, and hashed by one multiplication. */
+static inline void
+key_words(const char *key, size_t n, uint64_t *a, uint64_t *b)
+{
+    *a = *b = 0;
+    if (n > 8) {
+        memcpy(a, key, 8);
+        memcpy(b, key + 8, n - 8);
+    } else {
+        memcpy(a, key, n);
+    }
+}
+
 /* Adds hits and bytes to (dim, key) of day d. */
 static bool
 count(ret_stats *s, struct ret__day *d, int dim, const char *key, size_t n,
       uint64_t hits, uint64_t bytes)
 {
-    uint64_t h;
+    uint64_t h, a = 0, b = 0;
     size_t i, mask;
     struct ret__ent *e;
+    bool small;
 
     if (n > MAX_KEY)
         n = MAX_KEY;
     if (d->n * 2 >= d->cap && !day_grow(d))
         return false;
-    h = ret__hash(key, n, (uint64_t)dim);
+    small = n <= 16;
+    if (small) {
+        key_words(key, n, &a, &b);
+        h = (a ^ ((uint64_t)dim << 56 | n)) * 0x9e3779b97f4a7c15ULL;
+        h ^= b * 0xc2b2ae3d27d4eb4fULL;
+        h ^= h >> 29;
+    } else {
+        h = ret__hash(key, n, (uint64_t)dim);
+    }
     mask = d->cap - 1;
     for (i = h & mask;; i = (i + 1) & mask) {
         e = &d->tab[i];
         if (e->key == NULL)
             break;
         if (e->hash == h && e->dim == dim && e->len == n &&
-            memcmp(e->key, key, n) == 0) {
+            (small ? e->a == a && e->b == b
+                   : memcmp(e->key, key, n) == 0)) {
             e->hits += hits;
             e->bytes += bytes;
             return true;
         }
     }
+    e->a = a;
+    e->b = b;
     e->key = arena_dup(&s->arena, key, n);
     if (e->key == NULL)
         return false;
@@ -1192,6 +1218,7 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
         return err ? err->status : RET_E_NOMEM;
     combo = ua->p != NULL ? ret__ua_lookup(s->ua, ua->p, ua->n, &uah)
                           : ret__ua_lookup(s->ua, "", 0, &uah);
+    s->last_uah = uah;
     info = ret__ua_info_of(s->ua, combo);
     if (info == NULL ||
         !count(s, d, RET__D_UA, (const char *)&combo, sizeof(combo), 1, bytes))
@@ -1337,6 +1364,44 @@ identity(ret_parser *p, const char *line, size_t len, uint64_t seed,
     return digest_line(rec, line, len, seed, limit);
 }
 
+static inline uint64_t
+mix64(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 31);
+}
+
+/* The anchor of a counted line from what counting computed anyway: its
+ * time, status, bytes and agent (never its address) and its number. */
+static uint64_t
+fingerprint(const ret_record *rec, uint64_t uah, uint64_t lineno)
+{
+    uint64_t h = mix64(SEED_HEAD, lineno);
+
+    h = mix64(h, (uint64_t)rec->time);
+    h = mix64(h, (uint64_t)rec->status);
+    h = mix64(h, (uint64_t)rec->bytes);
+    return mix64(h, uah);
+}
+
+/* The anchor of line lineno as input_line() would have stored it. */
+static uint64_t
+anchor(ret_parser *p, const char *line, size_t len, uint64_t lineno)
+{
+    const ret_record *rec = NULL;
+    const ret__slice *ua;
+
+    if (ret_parser_parse(p, line, len, &rec, NULL) != RET_OK ||
+        !rec->has_time)
+        return digest_masked(line, len, lineno, ANCHOR_BYTES);
+    ua = &rec->f[RET_F_USER_AGENT];
+    return fingerprint(rec,
+                       ua->p ? ret__hash(ua->p, ua->n, 0x7561)
+                             : ret__hash("", 0, 0x7561),
+                       lineno);
+}
+
 /* Finds what was ingested before of the stream whose first lines are
  * digested in in->hcum (hcum[i]: the first i + 1 lines). */
 static ret_status
@@ -1397,8 +1462,7 @@ input_line(ret_stats *s, struct ret__input *in, const char *line, size_t len,
         s->last_skipped++;
         if (in->lines == in->prev_lines) {
             /* where the last ingest stopped: the same line? */
-            uint64_t a = identity(in->parser, line, len, in->lines,
-                                  ANCHOR_BYTES);
+            uint64_t a = anchor(in->parser, line, len, in->lines);
             if (a != in->prev_hash)
                 in->mismatch = true;
         } else if (len > 0 && line[0] == '#') {
@@ -1408,17 +1472,17 @@ input_line(ret_stats *s, struct ret__input *in, const char *line, size_t len,
         return RET_OK;
     }
     st = ret_parser_parse(in->parser, line, len, &rec, &perr);
-    /* the anchor: a digest of the line that ends at offset, checked when
-     * a later ingest resumes there */
-    in->chash = digest_line(st == RET_OK ? rec : NULL, line, len, in->lines,
-                            ANCHOR_BYTES);
     if (st == RET_OK && rec->has_time) {
         s->last_counted++;
         if ((st = add_record(s, in, rec, err)) != RET_OK)
             return st;
+        /* the anchor, checked when a later ingest resumes here */
+        in->chash = fingerprint(rec, s->last_uah, in->lines);
     } else if (st == RET_EOF) {
         /* a header or an empty line: nothing to count */
+        in->chash = digest_masked(line, len, in->lines, ANCHOR_BYTES);
     } else {
+        in->chash = digest_masked(line, len, in->lines, ANCHOR_BYTES);
         s->last_unparsed++;
         if (in->have_day) {
             struct ret__day *d = day_get(s, in->last_day);
