@@ -1472,7 +1472,8 @@ static ret_status parse_one(ret_parser *p, const char *line, size_t len,
 static ret_status
 parse_auto(ret_parser *p, const char *line, size_t len, ret_error *err)
 {
-    ret_status st, best_st = RET_E_PARSE;
+    ret_status st[RET__AUTO_MAX];
+    ret_error e[RET__AUTO_MAX];
     unsigned i;
     int best = -1;
 
@@ -1482,12 +1483,11 @@ parse_auto(ret_parser *p, const char *line, size_t len, ret_error *err)
         return RET_EOF;
     p->seen++;
     for (i = 0; i < p->ncand; i++) {
-        ret_error e2;
-
-        st = parse_one(p->sub[i], line, len, &e2);
-        if (st == RET_OK) /* a line read whole counts more */
+        e[i].message[0] = '\0';
+        st[i] = parse_one(p->sub[i], line, len, &e[i]);
+        if (st[i] == RET_OK) /* a line read whole counts more */
             p->score[i] += p->sub[i]->partial ? 1 : 2;
-        else if (st == RET_EOF && p->cand[i]->kind == FMT_W3C &&
+        else if (st[i] == RET_EOF && p->cand[i]->kind == FMT_W3C &&
                  (p->sub[i]->w3c.have_fields ||
                   p->sub[i]->w3c.seen_header)) {
             /* a #Fields: or #Software: header settles it */
@@ -1499,18 +1499,18 @@ parse_auto(ret_parser *p, const char *line, size_t len, ret_error *err)
     for (i = 0; i < p->ncand; i++)
         if (p->score[i] > 0 && (best < 0 || p->score[i] > p->score[best]))
             best = (int)i;
-    if (best >= 0) {
-        p->chosen = best;
-        if (p->seen >= AUTO_LINES)
-            p->locked = true;
-        /* the chosen parser has parsed this line last: re-run it so its
-         * record is the current one */
-        best_st = parse_one(p->sub[best], line, len, err);
-        return best_st;
+    if (best < 0) {
+        if (line[0] == '#')
+            return RET_EOF;
+        return ret__parse_fail(err, "format", 1);
     }
-    if (line[0] == '#')
-        return RET_EOF;
-    return ret__parse_fail(err, "format", 1);
+    p->chosen = best;
+    if (p->seen >= AUTO_LINES)
+        p->locked = true;
+    /* the leader's own record (in its sub-parser) or error is the answer */
+    if (st[best] != RET_OK && st[best] != RET_EOF && err != NULL)
+        *err = e[best];
+    return st[best];
 }
 
 static ret_status
