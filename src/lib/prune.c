@@ -50,9 +50,32 @@ struct cat {
     bool has_del, has_anon;
     int64_t del_cutoff, anon_cutoff;
     int64_t limit;
-    ret_anonymizer *anon;
-    bool anon_refused; /* the policy's method cannot be staged */
+    int64_t judge_now;    /* now, or for audit now less the schedule */
+    ret_anonymizer *anon; /* when addresses are ever anonymized */
+    bool addr_due_ever;
+    bool anon_refused;    /* the policy's method cannot be staged */
+    char *buf;            /* a line with fields blanked */
+    size_t cap;
 };
+
+/* Fields anonymized by masking addresses, and by blanking. */
+#define ADDR_FIELDS ((1u << RET_F_CLIENT) | (1u << RET_F_XFF))
+#define BLANK_FIELDS                                                           \
+    ((1u << RET_F_USER) | (1u << RET_F_QUERY) | (1u << RET_F_REFERER) |       \
+     (1u << RET_F_USER_AGENT) | (1u << RET_F_COOKIE))
+
+/* Every field any anonymize rule of c names. */
+static unsigned
+anon_fields(const ret_category *c)
+{
+    unsigned f = 0;
+    size_t i;
+
+    for (i = 0; i < c->nrules; i++)
+        if (c->rules[i].action == RET_ANONYMIZE)
+            f |= c->rules[i].fields;
+    return f;
+}
 
 /* What one pass over a file found. */
 struct scan {
@@ -161,14 +184,14 @@ cat_init(ret_pruner *pr, const ret_category *c, bool audit, struct cat *cx,
          ret_error *err)
 {
     int64_t sched = ret_category_schedule(c);
-    ret_decision d;
-    ret_facts f;
     ret_status st;
 
     memset(cx, 0, sizeof(*cx));
     cx->c = c;
     cx->audit = audit;
     cx->limit = -1;
+    /* ret_decide applies the schedule: audit takes it back out. */
+    cx->judge_now = audit ? pr->now - sched : pr->now;
     st = ret_category_cutoff(c, RET_DELETE, pr->now, &cx->del_cutoff, err);
     if (st == RET_OK)
         cx->has_del = true;
@@ -198,31 +221,24 @@ cat_init(ret_pruner *pr, const ret_category *c, bool audit, struct cat *cx,
     if (!cx->has_anon)
         return RET_OK;
 
-    memset(&f, 0, sizeof(f));
-    f.time = cx->anon_cutoff - 1;
-    if ((st = ret_decide(c, &f, pr->now, &d)) != RET_OK)
-        return ret__fail(err, st, "%s: cannot decide anonymization",
-                         ret_category_name(c));
-    if (d.action != RET_ANONYMIZE) {
-        d.method = RET_ANON_TRUNCATE;
-        d.ipv4_prefix = 24;
-        d.ipv6_prefix = 48;
-    }
-    /*
-     * A hashed address hashed again changes again: the rewrite would
-     * never be done, and a daily key makes no sense for old lines.
-     */
-    if (d.method == RET_ANON_HASH) {
-        /* Deletion still goes ahead; the run fails at its end. */
-        cx->has_anon = false;
+    /* The address method and prefix are the category's. */
+    cx->addr_due_ever = (anon_fields(c) & ADDR_FIELDS) != 0;
+    if (cx->addr_due_ever && c->method == RET_ANON_HASH) {
+        /*
+         * A hashed address hashed again changes again: the rewrite would
+         * never be done. Deletion still goes ahead; the run fails at its
+         * end.
+         */
         cx->anon_refused = true;
-        return RET_OK;
+        cx->addr_due_ever = false;
     }
+    if (!cx->addr_due_ever)
+        return RET_OK;
     if ((st = ret_anonymizer_new(&cx->anon, err)) != RET_OK)
         return st;
-    if ((st = ret_anonymizer_set_prefix(cx->anon, d.ipv4_prefix,
-                                        d.ipv6_prefix, err)) != RET_OK ||
-        (st = ret_anonymizer_set_method(cx->anon, d.method, err)) != RET_OK) {
+    if ((st = ret_anonymizer_set_prefix(cx->anon, c->ipv4_prefix,
+                                        c->ipv6_prefix, err)) != RET_OK ||
+        (st = ret_anonymizer_set_method(cx->anon, c->method, err)) != RET_OK) {
         ret_anonymizer_free(cx->anon);
         cx->anon = NULL;
         return st;
@@ -235,16 +251,125 @@ cat_free(struct cat *cx)
 {
     ret_anonymizer_free(cx->anon);
     cx->anon = NULL;
+    free(cx->buf);
+    cx->buf = NULL;
 }
 
 /* ---- judging lines --------------------------------------------------- */
 
+/*
+ * Blanks the due fields other than addresses: user, referrer, user agent
+ * and cookie become "-", a query string is dropped with its '?'. Writes
+ * the line into cx->buf; *changed tells whether anything changed.
+ */
 static ret_status
-judge(const struct cat *cx, unsigned flags, ret_parser *p, const char *line,
+blank_fields(struct cat *cx, const ret_record *rec, const char *line,
+             size_t len, unsigned fields, size_t *outlen, bool *changed,
+             ret_error *err)
+{
+    static const ret_field order[] = {RET_F_USER, RET_F_QUERY, RET_F_REFERER,
+                                      RET_F_USER_AGENT, RET_F_COOKIE};
+    struct {
+        size_t off, n;
+        const char *rep;
+    } ed[5], tmp;
+    size_t ne = 0, i, j, at = 0, o = 0;
+
+    for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        const char *fp;
+        size_t fn, off;
+
+        if (!(fields & (1u << order[i])) ||
+            !ret_record_field(rec, order[i], &fp, &fn) || fp < line ||
+            fp + fn > line + len)
+            continue;
+        off = (size_t)(fp - line);
+        if (order[i] == RET_F_QUERY) {
+            if (off > 0 && line[off - 1] == '?') {
+                off--;
+                fn++;
+            }
+            ed[ne].rep = "";
+        } else {
+            ed[ne].rep = "-";
+        }
+        ed[ne].off = off;
+        ed[ne].n = fn;
+        ne++;
+    }
+    for (i = 1; i < ne; i++) /* by offset */
+        for (j = i; j > 0 && ed[j - 1].off > ed[j].off; j--) {
+            tmp = ed[j];
+            ed[j] = ed[j - 1];
+            ed[j - 1] = tmp;
+        }
+    if (cx->cap < len + 8) {
+        char *nb = realloc(cx->buf, len + 64);
+
+        if (nb == NULL)
+            return ret__fail(err, RET_E_NOMEM, "out of memory");
+        cx->buf = nb;
+        cx->cap = len + 64;
+    }
+    *changed = false;
+    for (i = 0; i < ne; i++) {
+        if (ed[i].off < at)
+            continue; /* overlaps the one before */
+        memcpy(cx->buf + o, line + at, ed[i].off - at);
+        o += ed[i].off - at;
+        memcpy(cx->buf + o, ed[i].rep, strlen(ed[i].rep));
+        o += strlen(ed[i].rep);
+        at = ed[i].off + ed[i].n;
+        *changed = true;
+    }
+    memcpy(cx->buf + o, line + at, len - at);
+    o += len - at;
+    *outlen = o;
+    return RET_OK;
+}
+
+/* Applies the anonymization decided for a kept record. */
+static ret_status
+anonymize(struct cat *cx, ret_parser *p, const ret_record *rec,
+          const char *line, size_t len, unsigned fields, const char **out,
+          size_t *outlen, ret_error *err)
+{
+    const ret_record *rec2 = rec;
+    ret_error perr;
+    bool changed = false;
+    size_t blen;
+    ret_status st;
+
+    *out = line;
+    *outlen = len;
+    if (fields & BLANK_FIELDS) {
+        if ((st = blank_fields(cx, rec, line, len, fields, &blen, &changed,
+                               err)) != RET_OK)
+            return st;
+        if (changed) {
+            *out = cx->buf;
+            *outlen = blen;
+            /* Addresses are found in the new line; failing that, every
+             * address-looking token is masked. */
+            if ((fields & ADDR_FIELDS) &&
+                ret_parser_parse(p, cx->buf, blen, &rec2, &perr) != RET_OK)
+                rec2 = NULL;
+        }
+    }
+    if ((fields & ADDR_FIELDS) && cx->anon != NULL)
+        return ret_anonymizer_line(cx->anon, rec2, *out, *outlen, out, outlen,
+                                   err);
+    return RET_OK;
+}
+
+static ret_status
+judge(struct cat *cx, unsigned flags, ret_parser *p, const char *line,
       size_t len, enum verdict *v, const char **out, size_t *outlen,
       struct scan *sc, ret_error *err)
 {
     const ret_record *rec = NULL;
+    ret_decision d;
+    ret_facts f;
     ret_error perr;
     ret_status st;
     int64_t t;
@@ -273,27 +398,38 @@ judge(const struct cat *cx, unsigned flags, ret_parser *p, const char *line,
     if (!sc->any_time || t > sc->newest)
         sc->newest = t;
     sc->any_time = true;
-    if (cx->has_del && t < cx->del_cutoff) {
+    /* The common case first: nothing is due yet. */
+    if ((!cx->has_del || t >= cx->del_cutoff) &&
+        (!cx->has_anon || t >= cx->anon_cutoff)) {
+        sc->records_kept++;
+        return RET_OK;
+    }
+    memset(&f, 0, sizeof(f));
+    f.time = t;
+    if ((st = ret_decide(cx->c, &f, cx->judge_now, &d)) != RET_OK)
+        return ret__fail(err, st, "%s: cannot decide",
+                         ret_category_name(cx->c));
+    if (d.action == RET_DELETE) {
         sc->dropped++;
         *v = V_DROP;
         return RET_OK;
     }
     sc->records_kept++;
-    if (cx->has_anon && t < cx->anon_cutoff) {
-        st = ret_anonymizer_line(cx->anon, rec, line, len, out, outlen, err);
-        if (st != RET_OK)
-            return st;
-        if (*outlen != len || memcmp(*out, line, len) != 0) {
-            sc->anonymized++;
-            *v = V_ANON;
-        }
+    if (d.fields == 0)
+        return RET_OK; /* kept (or retained) as it is */
+    if ((st = anonymize(cx, p, rec, line, len, d.fields, out, outlen, err)) !=
+        RET_OK)
+        return st;
+    if (*outlen != len || memcmp(*out, line, len) != 0) {
+        sc->anonymized++;
+        *v = V_ANON;
     }
     return RET_OK;
 }
 
 /* One pass over fd from its start; with w, the kept lines are written. */
 static ret_status
-pass(const ret_pruner *pr, const struct cat *cx, int fd, const char *path,
+pass(const ret_pruner *pr, struct cat *cx, int fd, const char *path,
      const ret_format *fmt, ret_writer *w, struct scan *sc, int *gzip,
      ret_error *err)
 {
@@ -368,7 +504,7 @@ unchanged(int dirfd, const char *base, int fd, const char *path,
 }
 
 static ret_status
-rewrite(const ret_pruner *pr, const struct cat *cx, int dirfd,
+rewrite(const ret_pruner *pr, struct cat *cx, int dirfd,
         const char *base,
         int fd, const char *path, const struct stat *st,
         const ret_format *fmt, int gzip, const struct scan *plan,
@@ -608,7 +744,7 @@ report_scan(ret_prune_report *r, const struct scan *sc)
  * or the status of the file's problem, already reported.
  */
 static ret_status
-do_file(ret_pruner *pr, const struct cat *cx, const char *path,
+do_file(ret_pruner *pr, struct cat *cx, const char *path,
         const char *format, const ret_format *fmt)
 {
     bool dry = (pr->flags & RET_PRUNE_DRY_RUN) != 0 || cx->audit;

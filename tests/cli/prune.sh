@@ -232,6 +232,50 @@ run 0 prune $ADHOC "$L/odd.log"
 same_file "$L/odd.log" "$T/odd.want" \
     "CR, NUL and a missing final newline are kept byte for byte"
 
+# ---- staged rules of a policy: addresses, then other fields -------------
+rm -rf "$L" && mkdir -p "$L"
+cat >"$T/fields.conf" <<EOF
+policy {
+    name "fields"
+    controller "Test GmbH"
+    version 2
+    schedule none
+    state $T/fstate
+}
+category web {
+    files $L/f.log
+    format combined
+    anonymize client-ip after 7d prefix 16/32
+    anonymize user, query, referrer, user-agent after 30d
+    delete after 90d
+}
+EOF
+chmod 0644 "$T/fields.conf"
+fline() { # fline IP EPOCH
+    _t=$(date -u -d "@$2" +%d/%b/%Y:%H:%M:%S)
+    printf '%s - alice [%s +0000] "GET /p?id=4711 HTTP/1.1" 200 5 "https://ref.example/?q=x" "Agent/1.0"\n' \
+        "$1" "$_t"
+}
+{
+    fline 198.51.100.33 $((NOW_S - 40 * DAY))
+    fline 198.51.100.34 $((NOW_S - 10 * DAY))
+    fline 198.51.100.35 $((NOW_S - DAY))
+} >"$L/f.log"
+old "$L/f.log"
+run 0 -c "$T/fields.conf" prune --dry-run --now $NOW
+like "$T/out" "f.log: drop 0, anonymize 2, keep 3 of 3" "the plan counts both stages"
+run 0 -c "$T/fields.conf" prune --now $NOW
+is "$(sed -n 1p "$L/f.log" | cut -d' ' -f1-3,7,11-)" \
+    '198.51.0.0 - - /p "-" "-"' "after 30 days: address (16 bits), user, query, referrer, agent"
+is "$(sed -n 2p "$L/f.log" | cut -d' ' -f1-3,7,11-)" \
+    '198.51.0.0 - alice /p?id=4711 "https://ref.example/?q=x" "Agent/1.0"' \
+    "after 10 days: only the address (16 bits)"
+is "$(sed -n 3p "$L/f.log" | cut -d' ' -f1)" 198.51.100.35 "after 1 day: nothing"
+sum=$(tree_sum "$L")
+run 0 -c "$T/fields.conf" prune --now $NOW
+is "$(tree_sum "$L")" "$sum" "staged fields are not rewritten again"
+run 0 -c "$T/fields.conf" audit --now $NOW
+
 # ---- W3C: header lines stay with the records, go with the file ----------
 rm -rf "$L" && mkdir -p "$L"
 old_day=$(date -u -d "@$((NOW_S - 100 * DAY))" '+%Y-%m-%d %H:%M:%S')
