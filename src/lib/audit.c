@@ -163,7 +163,7 @@ ret__audit_write(int fd, const ret_category *c, const ret_prune_report *r,
                  int64_t now, const char *policy_hash, ret_error *err)
 {
     struct line l = {.n = 0, .overflow = false};
-    char ts[21];
+    char ts[21], cwd[4096];
     ssize_t w;
 
     ret_time_format((int64_t)time(NULL), ts);
@@ -173,7 +173,22 @@ ret__audit_write(int fd, const ret_category *c, const ret_prune_report *r,
     add_str(&l, "policy_version", ret_category_version(c));
     add_str(&l, "policy_hash", policy_hash);
     add_str(&l, "category", r->category);
-    add_str(&l, "source", r->source);
+    if (r->source != NULL && r->source[0] != '/' && r->table == NULL &&
+        getcwd(cwd, sizeof(cwd)) != NULL) {
+        /* A name relative to where the run was started: make it whole. */
+        char *abs = malloc(strlen(cwd) + strlen(r->source) + 2);
+
+        if (abs != NULL) {
+            snprintf(abs, strlen(cwd) + strlen(r->source) + 2, "%s/%s", cwd,
+                     r->source);
+            add_str(&l, "source", abs);
+            free(abs);
+        } else {
+            add_str(&l, "source", r->source);
+        }
+    } else {
+        add_str(&l, "source", r->source);
+    }
     if (r->table != NULL)
         add_str(&l, "table", r->table);
     add_str(&l, "action", ret_prune_outcome_name(r->outcome));

@@ -908,9 +908,10 @@ finish(const struct cat *cx, const struct tally *t, size_t left,
 
     if (cx->anon_refused && !cx->audit)
         return ret__fail(err, RET_E_INVAL,
-                         "%s: staged anonymization of files needs method "
-                         "truncate or zero (hash is not idempotent): "
-                         "expired lines were deleted, none anonymized",
+                         "%s: staged anonymization of addresses in files "
+                         "needs method truncate or zero (hash is not "
+                         "idempotent): expired lines were deleted, "
+                         "addresses left as they were",
                          name);
 
     if (left > 0)
