@@ -124,6 +124,34 @@ if [ -n "${SQLITE3:-}" ]; then
     is "$("$SQLITE3" "$db" 'SELECT count(*) FROM sms_log')" 2 \
         "ad hoc prune of a table keeps the held and the recent row"
     run 0 audit $SQ
+
+    # The same table as a source of a policy category.
+    "$SQLITE3" "$db" "INSERT INTO sms_log (sent_at, legal_hold) VALUES ($((NOW_S - 100 * DAY)), 0);"
+    cat >"$T/table.conf" <<EOF
+policy {
+    name "sms"
+    controller "Test GmbH"
+    version 1
+    schedule none
+    state $T/tstate
+}
+category sms {
+    table sqlite:$db sms_log time=sent_at hold=legal_hold
+    delete after 90d
+}
+EOF
+    chmod 0644 "$T/table.conf"
+    run 3 -c "$T/table.conf" audit --now $NOW --json
+    like "$T/out" '"table":"sms_log","status":"violation"' "policy audit of a table"
+    run 0 -c "$T/table.conf" prune --now $NOW --dry-run
+    like "$T/out" "^table $db sms_log: delete 1, restrict 0, anonymize 0 of [0-9]+ rows, 1 held" \
+        "the dry run plans the table"
+    is "$("$SQLITE3" "$db" 'SELECT count(*) FROM sms_log')" 3 "the dry run deletes no row"
+    run 0 -c "$T/table.conf" prune --now $NOW
+    is "$("$SQLITE3" "$db" 'SELECT count(*) FROM sms_log')" 2 "prune deletes the expired row"
+    like "$T/tstate/audit.log" '"table":"sms_log","action":"table","examined":[0-9]+,"deleted":1' \
+        "the table prune is in the audit trail"
+    run 0 -c "$T/table.conf" audit --now $NOW
 else
     ok 0 "# SKIP sqlite3 not installed"
 fi
