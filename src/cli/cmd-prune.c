@@ -231,10 +231,10 @@ print_audit_json(const struct seen *s, const ret_prune_report *r)
         printf(",\"table\":");
         json_str(r->table);
     }
-    printf(",\"status\":\"%s\"",
-           r->outcome == RET_PRUNE_VIOLATION   ? "violation"
-           : r->outcome == RET_PRUNE_COMPLIANT ? "compliant"
-                                               : "error");
+    printf(",\"status\":\"%s\"", r->outcome == RET_PRUNE_VIOLATION ? "violation"
+                                 : r->outcome == RET_PRUNE_COMPLIANT
+                                     ? "compliant"
+                                     : "error");
     json_time("oldest", r->oldest);
     if (r->oldest != 0)
         printf(",\"oldest_age\":%" PRId64, s->o->now - r->oldest);
@@ -281,8 +281,8 @@ print_audit_text(const struct seen *s, const ret_prune_report *r)
         printf("\n");
     } else if (r->outcome == RET_PRUNE_COMPLIANT && s->g->verbose > 0) {
         if (r->oldest != 0)
-            printf("compliant %s %s: oldest record %s old\n", r->category,
-                   src, age);
+            printf("compliant %s %s: oldest record %s old\n", r->category, src,
+                   age);
         else
             printf("compliant %s %s: no dated record\n", r->category, src);
     }
@@ -400,8 +400,7 @@ parse_opts(struct cli *g, int argc, char **argv, struct opts *o)
             (o->mode == MODE_RUN &&
              (ch == 'f' || (ch >= OPT_MAX_AGE && ch <= OPT_DONE_COL)))) {
             if (li >= 0)
-                cli_usage_error(g, "unknown option '--%s'",
-                                longopts[li].name);
+                cli_usage_error(g, "unknown option '--%s'", longopts[li].name);
             else
                 cli_usage_error(g, "unknown option '-%c'", ch);
             return -1;
@@ -449,8 +448,7 @@ parse_opts(struct cli *g, int argc, char **argv, struct opts *o)
             }
             break;
         case OPT_ANON_AFTER:
-            if (!parse_duration(g, "--anonymize-after", optarg,
-                                &o->anon_after))
+            if (!parse_duration(g, "--anonymize-after", optarg, &o->anon_after))
                 return -1;
             if (o->anon_after <= 0) {
                 cli_usage_error(g, "--anonymize-after must be more than 0");
@@ -465,8 +463,9 @@ parse_opts(struct cli *g, int argc, char **argv, struct opts *o)
             else if (strcmp(optarg, "none") == 0)
                 o->schedule = 0;
             else {
-                cli_usage_error(g, "--schedule: '%s' is not daily, hourly "
-                                   "or none",
+                cli_usage_error(g,
+                                "--schedule: '%s' is not daily, hourly "
+                                "or none",
                                 optarg);
                 return -1;
             }
@@ -537,8 +536,8 @@ lock_all(struct cli *g, const struct opts *o, const ret_category *const *cats,
         }
         if (dup)
             continue;
-        st = ret_lock_state(dir, o->wait ? RET_LOCK_WAIT : 0,
-                            &locks[*nlocks], &err);
+        st = ret_lock_state(dir, o->wait ? RET_LOCK_WAIT : 0, &locks[*nlocks],
+                            &err);
         if (st != RET_OK)
             return cli_fail(g, st, &err);
         (*nlocks)++;
@@ -554,9 +553,7 @@ exit_code(const struct seen *s, ret_status worst, int mode)
     int fail_rc = cli_exit_code(bad ? worst : RET_E_IO);
 
     if (mode == MODE_AUDIT)
-        return s->violations > 0 ? EXIT_VIOLATION
-               : failed          ? fail_rc
-                                 : EXIT_OK;
+        return s->violations > 0 ? EXIT_VIOLATION : failed ? fail_rc : EXIT_OK;
     if (failed)
         return fail_rc;
     return s->violations > 0 ? EXIT_VIOLATION : EXIT_OK;
@@ -597,9 +594,9 @@ prune_driver(struct cli *g, int argc, char **argv, int mode)
                                       "--time-column and --max-age");
         if (argc > 0)
             return cli_usage_error(g, "--sqlite takes no FILE");
-        st = ret_policy_adhoc_table(o.sqlite, o.table, o.time_col,
-                                    o.hold_col, o.done_col, o.max_age,
-                                    o.schedule, o.state, &policy, &err);
+        st = ret_policy_adhoc_table(o.sqlite, o.table, o.time_col, o.hold_col,
+                                    o.done_col, o.max_age, o.schedule, o.state,
+                                    &policy, &err);
     } else if (adhoc) {
         if (argc == 0)
             return cli_usage_error(g, "--max-age needs one FILE or more");
@@ -668,12 +665,11 @@ prune_driver(struct cli *g, int argc, char **argv, int mode)
     ret_pruner_set_max_runtime(pr, o.max_runtime);
     ret_pruner_set_callback(pr, on_report, &seen);
     ret_pruner_set_progress(pr, on_progress, &seen);
-    ret_pruner_set_flags(pr, (o.dry_run ? RET_PRUNE_DRY_RUN : 0u) |
-                                 (o.untimed_delete ? RET_PRUNE_UNTIMED_DELETE
-                                                   : 0u) |
-                                 (mode == MODE_RUN ? RET_PRUNE_INGEST : 0u) |
-                                 (adhoc && o.state == NULL ? RET_PRUNE_NO_STATE
-                                                           : 0u));
+    ret_pruner_set_flags(
+        pr, (o.dry_run ? RET_PRUNE_DRY_RUN : 0u) |
+                (o.untimed_delete ? RET_PRUNE_UNTIMED_DELETE : 0u) |
+                (mode == MODE_RUN ? RET_PRUNE_INGEST : 0u) |
+                (adhoc && o.state == NULL ? RET_PRUNE_NO_STATE : 0u));
 
     for (i = 0; i < ncats; i++) {
         size_t before = seen.problems;
@@ -681,14 +677,12 @@ prune_driver(struct cli *g, int argc, char **argv, int mode)
         memset(&err, 0, sizeof(err));
         if (mode == MODE_AUDIT && adhoc && o.sqlite == NULL)
             st = ret_audit_files(pr, cats[i], o.format,
-                                 (const char *const *)argv, (size_t)argc,
-                                 &err);
+                                 (const char *const *)argv, (size_t)argc, &err);
         else if (mode == MODE_AUDIT)
             st = ret_audit_category(pr, cats[i], &err);
         else if (adhoc && o.sqlite == NULL)
             st = ret_prune_files(pr, cats[i], o.format,
-                                 (const char *const *)argv, (size_t)argc,
-                                 &err);
+                                 (const char *const *)argv, (size_t)argc, &err);
         else
             st = ret_prune_category(pr, cats[i], &err);
         if (st == RET_E_TIMEOUT) {
@@ -697,8 +691,7 @@ prune_driver(struct cli *g, int argc, char **argv, int mode)
             break;
         }
         /* Problems of single sources were reported by the callback. */
-        if (st != RET_OK && st != RET_E_VIOLATION &&
-            seen.problems == before)
+        if (st != RET_OK && st != RET_E_VIOLATION && seen.problems == before)
             cli_fail(g, st, &err);
         if (st != RET_OK && (worst == RET_OK || worst == RET_E_VIOLATION))
             worst = st;

@@ -65,8 +65,7 @@ put_quoted(struct text *t, const char *s, const char *what, ret_error *err)
 }
 
 static ret_status
-header(struct text *t, int64_t schedule, const char *state_dir,
-       ret_error *err)
+header(struct text *t, int64_t schedule, const char *state_dir, ret_error *err)
 {
     const char *sched;
     ret_status st;
@@ -82,13 +81,13 @@ header(struct text *t, int64_t schedule, const char *state_dir,
                          "schedule: %" PRId64 " seconds is not daily, hourly "
                          "or none",
                          schedule);
-    put(t, "policy {\n    name \"ad hoc\"\n    controller \"ad hoc\"\n"
-           "    version 0\n    schedule %s\n",
+    put(t,
+        "policy {\n    name \"ad hoc\"\n    controller \"ad hoc\"\n"
+        "    version 0\n    schedule %s\n",
         sched);
     if (state_dir != NULL && state_dir[0] != '\0') {
         put(t, "    state ");
-        if ((st = put_quoted(t, state_dir, "state directory", err)) !=
-            RET_OK)
+        if ((st = put_quoted(t, state_dir, "state directory", err)) != RET_OK)
             return st;
         put(t, "\n");
     }
@@ -117,8 +116,7 @@ finish(struct text *t, ret_policy **out, ret_error *err)
 ret_status
 ret_policy_adhoc_files(const char *format, int64_t max_age,
                        int64_t anonymize_after, int64_t schedule,
-                       const char *state_dir, ret_policy **out,
-                       ret_error *err)
+                       const char *state_dir, ret_policy **out, ret_error *err)
 {
     struct text *t;
     ret_status st;
@@ -141,8 +139,7 @@ ret_policy_adhoc_files(const char *format, int64_t max_age,
         put(t, "\n");
     }
     if (anonymize_after > 0)
-        put(t, "    anonymize client-ip after %" PRId64 "s\n",
-            anonymize_after);
+        put(t, "    anonymize client-ip after %" PRId64 "s\n", anonymize_after);
     put(t, "    delete after %" PRId64 "s\n}\n", max_age);
     st = finish(t, out, err);
 out:
@@ -198,8 +195,8 @@ ret_policy_adhoc_table(const char *db, const char *table,
     }
     if (completed_column != NULL) {
         put(t, " completed=");
-        if ((st = put_quoted(t, completed_column, "completed column",
-                             err)) != RET_OK)
+        if ((st = put_quoted(t, completed_column, "completed column", err)) !=
+            RET_OK)
             goto out;
     }
     put(t, "\n    delete after %" PRId64 "s\n}\n", max_age);

@@ -9,9 +9,9 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +76,7 @@ ret__audit_open(const char *state_dir, int *out, ret_error *err)
     if (n < 0 || (size_t)n >= sizeof(path))
         return ret__fail(err, RET_E_INVAL, "%s: name too long", state_dir);
     fd = open(path,
-              O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-                  O_NOCTTY,
+              O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
               0640);
     if (fd < 0)
         return ret__fail_errno(err, errno == ELOOP ? RET_E_UNSAFE : RET_E_IO,

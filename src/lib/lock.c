@@ -21,8 +21,7 @@ struct ret_lock {
 };
 
 ret_status
-ret_lock_state(const char *dir, unsigned flags, ret_lock **out,
-               ret_error *err)
+ret_lock_state(const char *dir, unsigned flags, ret_lock **out, ret_error *err)
 {
     char path[4096], buf[32];
     ret_lock *l = NULL;
@@ -38,8 +37,7 @@ ret_lock_state(const char *dir, unsigned flags, ret_lock **out,
         return ret__fail(err, RET_E_INVAL, "%s: name too long", dir);
     if ((st = ret__safe_mkdir(dir, err)) != RET_OK)
         return st;
-    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-              0600);
+    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
     if (fd < 0) {
         st = ret__fail_errno(err, errno == ELOOP ? RET_E_UNSAFE : RET_E_IO,
                              errno, "%s: open", path);

@@ -53,15 +53,15 @@ struct cat {
     int64_t judge_now;    /* now, or for audit now less the schedule */
     ret_anonymizer *anon; /* when addresses are ever anonymized */
     bool addr_due_ever;
-    bool anon_refused;    /* the policy's method cannot be staged */
-    char *buf;            /* a line with fields blanked */
+    bool anon_refused; /* the policy's method cannot be staged */
+    char *buf;         /* a line with fields blanked */
     size_t cap;
 };
 
 /* Fields anonymized by masking addresses, and by blanking. */
 #define ADDR_FIELDS ((1u << RET_F_CLIENT) | (1u << RET_F_XFF))
 #define BLANK_FIELDS                                                           \
-    ((1u << RET_F_USER) | (1u << RET_F_QUERY) | (1u << RET_F_REFERER) |       \
+    ((1u << RET_F_USER) | (1u << RET_F_QUERY) | (1u << RET_F_REFERER) |        \
      (1u << RET_F_USER_AGENT) | (1u << RET_F_COOKIE))
 
 /* Every field any anonymize rule of c names. */
@@ -168,8 +168,8 @@ const char *
 ret_prune_outcome_name(ret_prune_outcome o)
 {
     static const char *const names[] = {
-        "keep",  "rewrite", "delete",    "defer",     "refuse",
-        "fail",  "table",   "compliant", "violation",
+        "keep", "rewrite", "delete",    "defer",     "refuse",
+        "fail", "table",   "compliant", "violation",
     };
 
     if ((unsigned)o >= sizeof(names) / sizeof(names[0]))
@@ -197,8 +197,7 @@ cat_init(ret_pruner *pr, const ret_category *c, bool audit, struct cat *cx,
         cx->has_del = true;
     else if (st != RET_E_NOTFOUND)
         return st;
-    st = ret_category_cutoff(c, RET_ANONYMIZE, pr->now, &cx->anon_cutoff,
-                             err);
+    st = ret_category_cutoff(c, RET_ANONYMIZE, pr->now, &cx->anon_cutoff, err);
     if (st == RET_OK)
         cx->has_anon = true;
     else if (st != RET_E_NOTFOUND)
@@ -479,8 +478,7 @@ static bool
 same_file(const struct stat *a, const struct stat *b)
 {
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-           a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
            a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
@@ -504,11 +502,9 @@ unchanged(int dirfd, const char *base, int fd, const char *path,
 }
 
 static ret_status
-rewrite(const ret_pruner *pr, struct cat *cx, int dirfd,
-        const char *base,
-        int fd, const char *path, const struct stat *st,
-        const ret_format *fmt, int gzip, const struct scan *plan,
-        ret_error *err)
+rewrite(const ret_pruner *pr, struct cat *cx, int dirfd, const char *base,
+        int fd, const char *path, const struct stat *st, const ret_format *fmt,
+        int gzip, const struct scan *plan, ret_error *err)
 {
     struct timespec times[2];
     ret_writer *w = NULL;
@@ -563,8 +559,7 @@ rewrite(const ret_pruner *pr, struct cat *cx, int dirfd,
     }
     made = false;
     if (fsync(dirfd) != 0)
-        s = ret__fail_errno(err, RET_E_IO, errno, "%s: fsync directory",
-                            path);
+        s = ret__fail_errno(err, RET_E_IO, errno, "%s: fsync directory", path);
 out:
     ret_writer_free(w);
     if (made)
@@ -631,10 +626,9 @@ record(ret_pruner *pr, const struct cat *cx, const ret_prune_report *r,
         return RET_OK;
     if ((st = audit_fd(pr, state, &fd, err)) != RET_OK)
         return st;
-    return ret__audit_write(fd, cx->c, r, pr->now,
-                            pr->policy != NULL ? ret_policy_hash(pr->policy)
-                                               : NULL,
-                            err);
+    return ret__audit_write(
+        fd, cx->c, r, pr->now,
+        pr->policy != NULL ? ret_policy_hash(pr->policy) : NULL, err);
 }
 
 /* Counts the file open on fd (read from its start) into the statistics
@@ -744,8 +738,8 @@ report_scan(ret_prune_report *r, const struct scan *sc)
  * or the status of the file's problem, already reported.
  */
 static ret_status
-do_file(ret_pruner *pr, struct cat *cx, const char *path,
-        const char *format, const ret_format *fmt)
+do_file(ret_pruner *pr, struct cat *cx, const char *path, const char *format,
+        const ret_format *fmt)
 {
     bool dry = (pr->flags & RET_PRUNE_DRY_RUN) != 0 || cx->audit;
     ret_prune_report r;
@@ -772,16 +766,14 @@ do_file(ret_pruner *pr, struct cat *cx, const char *path,
         r.outcome = RET_PRUNE_FAILED;
         goto out;
     }
-    if ((s = pass(pr, cx, fd, path, fmt, NULL, &sc, &gz, &e)) !=
-        RET_OK) {
+    if ((s = pass(pr, cx, fd, path, fmt, NULL, &sc, &gz, &e)) != RET_OK) {
         r.outcome = RET_PRUNE_FAILED;
         goto out;
     }
     report_scan(&r, &sc);
     if (cx->audit) {
-        r.outcome = (sc.dropped > 0 || sc.anonymized > 0)
-                        ? RET_PRUNE_VIOLATION
-                        : RET_PRUNE_COMPLIANT;
+        r.outcome = (sc.dropped > 0 || sc.anonymized > 0) ? RET_PRUNE_VIOLATION
+                                                          : RET_PRUNE_COMPLIANT;
         s = r.outcome == RET_PRUNE_VIOLATION ? RET_E_VIOLATION : RET_OK;
         goto out;
     }
@@ -814,8 +806,7 @@ do_file(ret_pruner *pr, struct cat *cx, const char *path,
     else
         s = rewrite(pr, cx, dirfd, base, fd, path, &st, fmt, gz, &sc, &e);
     if (s != RET_OK)
-        r.outcome = s == RET_E_DEFERRED ? RET_PRUNE_DEFERRED
-                                        : RET_PRUNE_FAILED;
+        r.outcome = s == RET_E_DEFERRED ? RET_PRUNE_DEFERRED : RET_PRUNE_FAILED;
 out:
     if (s != RET_OK && s != RET_E_VIOLATION) {
         r.status = s;
@@ -845,9 +836,8 @@ do_table(ret_pruner *pr, const struct cat *cx, const ret_source *src)
     if (cx->audit)
         s = ret_table_audit(cx->c, src, pr->now, &r.table_result, &e);
     else
-        s = ret_table_prune(cx->c, src, pr->now,
-                            pr->flags & RET_PRUNE_DRY_RUN, &r.table_result,
-                            &e);
+        s = ret_table_prune(cx->c, src, pr->now, pr->flags & RET_PRUNE_DRY_RUN,
+                            &r.table_result, &e);
     r.oldest = r.table_result.oldest;
     r.dropped = r.table_result.deleted;
     r.anonymized = r.table_result.anonymized;
@@ -901,8 +891,7 @@ out_of_time(const ret_pruner *pr)
 }
 
 static ret_status
-finish(const struct cat *cx, const struct tally *t, size_t left,
-       ret_error *err)
+finish(const struct cat *cx, const struct tally *t, size_t left, ret_error *err)
 {
     const char *name = ret_category_name(cx->c);
 
@@ -920,9 +909,8 @@ finish(const struct cat *cx, const struct tally *t, size_t left,
                          "files, %zu left for the next run",
                          name, left);
     if (t->problems > 0)
-        return ret__fail(err, t->first,
-                         "%s: %zu source%s not pruned as due", name,
-                         t->problems, t->problems == 1 ? "" : "s");
+        return ret__fail(err, t->first, "%s: %zu source%s not pruned as due",
+                         name, t->problems, t->problems == 1 ? "" : "s");
     if (t->violations > 0)
         return ret__fail(err, RET_E_VIOLATION,
                          "%s: %zu source%s hold%s data past the limit", name,
@@ -956,9 +944,8 @@ walk_files(ret_pruner *pr, struct cat *cx, const char *format,
 }
 
 static ret_status
-run_files(ret_pruner *pr, const ret_category *c, bool audit,
-          const char *format, const char *const *paths, size_t n,
-          ret_error *err)
+run_files(ret_pruner *pr, const ret_category *c, bool audit, const char *format,
+          const char *const *paths, size_t n, ret_error *err)
 {
     struct tally t = {RET_OK, 0, 0};
     size_t left = 0;
@@ -980,8 +967,7 @@ run_files(ret_pruner *pr, const ret_category *c, bool audit,
 }
 
 static ret_status
-run_category(ret_pruner *pr, const ret_category *c, bool audit,
-             ret_error *err)
+run_category(ret_pruner *pr, const ret_category *c, bool audit, ret_error *err)
 {
     struct tally t = {RET_OK, 0, 0};
     size_t i, left = 0, nsrc;
@@ -1024,8 +1010,8 @@ run_category(ret_pruner *pr, const ret_category *c, bool audit,
             goto out;
         }
         st = walk_files(pr, &cx, ret_source_format(src),
-                        (const char *const *)g.gl_pathv, g.gl_pathc, &t,
-                        &left, err);
+                        (const char *const *)g.gl_pathv, g.gl_pathc, &t, &left,
+                        err);
         globfree(&g);
         if (st != RET_OK)
             goto out;
@@ -1051,8 +1037,7 @@ ret_prune_files(ret_pruner *pr, const ret_category *c, const char *format,
 
 ret_status
 ret__audit_run(ret_pruner *pr, const ret_category *c, const char *format,
-               const char *const *paths, size_t n, bool files,
-               ret_error *err)
+               const char *const *paths, size_t n, bool files, ret_error *err)
 {
     if (files)
         return run_files(pr, c, true, format, paths, n, err);

@@ -10,12 +10,12 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -74,9 +74,9 @@ ret__safe_open_dir(const char *path, int *dirfd, const char **base,
                 st = ret__fail(err, RET_E_NOTFOUND,
                                "%s: no such directory '%s'", path, comp);
             else
-                st = ret__fail_errno(err, e == ENOTDIR ? RET_E_UNSAFE
-                                                       : RET_E_IO,
-                                     e, "%s: open '%s'", path, comp);
+                st =
+                    ret__fail_errno(err, e == ENOTDIR ? RET_E_UNSAFE : RET_E_IO,
+                                    e, "%s: open '%s'", path, comp);
             goto out;
         }
         close(fd);
@@ -148,8 +148,8 @@ ret__safe_open_file(int dirfd, const char *base, const char *path, int *out,
                 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ELOOP)
-            return ret__fail(err, RET_E_UNSAFE,
-                             "%s: refused: a symbolic link", path);
+            return ret__fail(err, RET_E_UNSAFE, "%s: refused: a symbolic link",
+                             path);
         return ret__fail_errno(err, RET_E_IO, errno, "%s: open", path);
     }
     if (fstat(fd, &fst) != 0) {
@@ -182,8 +182,8 @@ out:
 }
 
 ret_status
-ret__safe_tempfile(int dirfd, const char *base, const char *path,
-                   char *name, size_t size, int *out, ret_error *err)
+ret__safe_tempfile(int dirfd, const char *base, const char *path, char *name,
+                   size_t size, int *out, ret_error *err)
 {
     struct timespec ts;
     unsigned long r;
@@ -199,8 +199,7 @@ ret__safe_tempfile(int dirfd, const char *base, const char *path,
         if (n < 0 || (size_t)n >= size)
             return ret__fail(err, RET_E_INVAL, "%s: name too long", path);
         fd = openat(dirfd, name,
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    0600);
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0) {
             /* Held while we write: ret__safe_clean_temps() leaves a
              * locked temporary file alone. */
@@ -258,9 +257,8 @@ ret__safe_clean_temps(int dirfd, const char *base)
         if (tfd < 0)
             continue;
         /* A temporary file of a killed run: regular, ours, unlocked. */
-        if (fstat(tfd, &st) == 0 && S_ISREG(st.st_mode) &&
-            st.st_nlink == 1 && st.st_uid == geteuid() &&
-            flock(tfd, LOCK_EX | LOCK_NB) == 0)
+        if (fstat(tfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+            st.st_uid == geteuid() && flock(tfd, LOCK_EX | LOCK_NB) == 0)
             unlinkat(dirfd, de->d_name, 0);
         close(tfd);
     }
@@ -276,8 +274,8 @@ ret__safe_mkdir(const char *path, ret_error *err)
         if (lstat(path, &st) != 0)
             return ret__fail_errno(err, RET_E_IO, errno, "%s: stat", path);
         if (!S_ISDIR(st.st_mode))
-            return ret__fail(err, RET_E_UNSAFE,
-                             "%s: refused: not a directory", path);
+            return ret__fail(err, RET_E_UNSAFE, "%s: refused: not a directory",
+                             path);
         return RET_OK;
     }
     return ret__fail_errno(err, RET_E_IO, errno, "%s: mkdir", path);

@@ -106,8 +106,8 @@ test_safe(void)
         abort();
     is_int(ret__safe_open_file(dfd, "fifo", q, &fd, &st, &err), RET_E_UNSAFE,
            "a FIFO is refused (without blocking)");
-    is_int(ret__safe_open_file(dfd, "none", q, &fd, &st, &err),
-           RET_E_NOTFOUND, "a missing file");
+    is_int(ret__safe_open_file(dfd, "none", q, &fd, &st, &err), RET_E_NOTFOUND,
+           "a missing file");
     close(dfd);
 
     /* A symbolic link to a directory on the way. */
@@ -181,10 +181,10 @@ test_adhoc(void)
            RET_E_NOTFOUND, "no anonymization asked, none there");
     ret_policy_free(p);
 
-    is_int(ret_policy_adhoc_files(NULL, 0, -1, 0, NULL, &p, &err),
-           RET_E_INVAL, "max age 0 is refused");
-    is_int(ret_policy_adhoc_files(NULL, 60, -1, 7, NULL, &p, &err),
-           RET_E_INVAL, "a schedule of 7 s is refused");
+    is_int(ret_policy_adhoc_files(NULL, 0, -1, 0, NULL, &p, &err), RET_E_INVAL,
+           "max age 0 is refused");
+    is_int(ret_policy_adhoc_files(NULL, 60, -1, 7, NULL, &p, &err), RET_E_INVAL,
+           "a schedule of 7 s is refused");
     is_int(ret_policy_adhoc_table("/x.db", "t", "ts", "hold", NULL, 86400, 0,
                                   NULL, &p, &err),
            RET_OK, "ad hoc table policy");
@@ -337,8 +337,8 @@ test_pruner(void)
            "--max-runtime stops the run");
     is_int(s.n, 1, "after the first file");
     ok(strstr(s.source, "b.log") != NULL, "which was b.log");
-    ok(strstr(err.message, "1 left") != NULL, "the message says what is left: %s",
-       err.message);
+    ok(strstr(err.message, "1 left") != NULL,
+       "the message says what is left: %s", err.message);
     is_str(read_file("c.log"), log_text, "the second file is untouched");
     s.sleep_ms = 0;
 
