@@ -96,6 +96,16 @@ fi
 run 0 $P audit --now $NOW
 like "$S/audit.log" '"category":"other"' "the audit trail has every category"
 
+# Nothing is deleted uncounted: when the statistics cannot be written,
+# the files of that category stay as they are.
+mk_logs
+mkdir -p "$S/statistics.db"
+sum=$(tree_sum "$L")
+run 1 $P prune --now $NOW --category web-access
+like "$T/err" "statistics.db" "a statistics failure is reported"
+is "$(tree_sum "$L")" "$sum" "and no line of the category is deleted uncounted"
+rmdir "$S/statistics.db"
+
 # A live file is deferred: exit 1, and it is not touched.
 mk_logs
 logline 203.0.113.9 $((NOW_S - 95 * DAY)) /expired-live >>"$L/access.log"
