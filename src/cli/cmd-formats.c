@@ -44,9 +44,9 @@ cmd_formats(struct cli *g, int argc, char **argv)
         /* a definition with a directive is a format string; the others
          * are descriptions, shown in parentheses */
         if (strchr(def, '%') || strchr(def, '$'))
-            printf("%-15s %s\n", name, def);
+            printf("%-22s %s\n", name, def);
         else
-            printf("%-15s (%s)\n", name, def);
+            printf("%-22s (%s)\n", name, def);
     }
     return EXIT_OK;
 }

@@ -35,10 +35,12 @@ static const struct preset {
      "\"$http_x_forwarded_for\""},
     {"vhost_combined_noport", "%v %h %l %u %t \"%r\" %>s %b \"%{Referer}i\" "
                               "\"%{User-Agent}i\""},
-    {"json", "one JSON object a line (nginx, Caddy, Traefik key names)"},
-    {"w3c", "W3C extended (IIS), driven by #Fields: headers"},
-    {"haproxy", "HAProxy HTTP log (syslog prefix, client:port [date] ... "
-                "\"request\")"},
+    {"json", "one JSON object a line: nginx, Caddy, Traefik, Cloudflare "
+             "key names"},
+    {"w3c", "W3C extended logs as IIS writes them, driven by #Fields: "
+            "headers"},
+    {"haproxy", "the HAProxy HTTP log: syslog prefix, client:port [date] "
+                "... \"request\""},
 };
 #define NPRESETS (sizeof(presets) / sizeof(presets[0]))
 
