@@ -31,8 +31,8 @@
 #include <sqlite3.h>
 
 #define CHUNK_ROWS 65536    /* candidates read between write batches */
-#define TARGET_LOCK_MS 30.0 /* aim of one write transaction */
-#define MAX_LOCK_MS 50.0    /* a batch commits early past this */
+#define TARGET_LOCK_MS 20.0 /* aim of one write transaction */
+#define MAX_LOCK_MS 35.0    /* a batch commits early past this */
 #define MIN_BATCH 16
 #define MAX_BATCH 65536
 #define BUSY_TIMEOUT_MS 5000
@@ -162,7 +162,7 @@ ret__db_open(const char *path, int readonly, int create, sqlite3 **out,
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     /* Deleted content is overwritten with zeros in its pages; a first
      * read proves the file is a database. */
-    if (sqlite3_exec(db, "PRAGMA secure_delete=ON; "
+    if (sqlite3_exec(db, "PRAGMA secure_delete=ON; PRAGMA cache_size=-16384; "
                          "SELECT count(*) FROM sqlite_schema",
                      NULL, NULL, NULL) != SQLITE_OK) {
         st = ret__db_fail(err, db, path, "open");
@@ -879,32 +879,47 @@ fast_path(const struct work *w)
 static ret_status
 run_fast(struct work *w, int64_t cutoff, ret_error *err)
 {
+    static const char *const verb[2] = {"SELECT count(*) FROM", "DELETE FROM"};
     const char *t = w->q[RET_COL_TIME];
-    sqlite3_stmt *st = NULL;
-    ret_status rs;
-    char *sql;
-    int n_ix;
+    sqlite3_stmt *st = NULL, *pre = NULL;
+    ret_status rs = RET_OK;
+    int n_ix, pre_n_ix, i;
 
-    sql = sqlite3_mprintf(
-        "DELETE FROM %s WHERE rowid IN (SELECT rt.rowid FROM %s AS rt WHERE "
-        "%s < :hi AND typeof(%s) IN ('integer','real')%s ORDER BY %s "
-        "LIMIT :n)",
-        w->qtable, w->qtable, t, t, w->filter, t);
-    rs = prepare(w, sql, &st, err);
-    sqlite3_free(sql);
-    if (rs != RET_OK)
-        return rs;
+    /* pre reads the pages of the next batch without the lock, so that
+     * the DELETE finds them in memory. */
+    for (i = 0; i < 2; i++) {
+        char *sql = sqlite3_mprintf(
+            "%s %s WHERE rowid IN (SELECT rt.rowid FROM %s AS rt WHERE "
+            "%s < :hi AND typeof(%s) IN ('integer','real')%s ORDER BY %s "
+            "LIMIT :n)",
+            verb[i], w->qtable, w->qtable, t, t, w->filter, t);
+
+        rs = prepare(w, sql, i ? &st : &pre, err);
+        sqlite3_free(sql);
+        if (rs != RET_OK)
+            goto out;
+    }
     bind_common(w, st);
+    bind_common(w, pre);
     sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":hi"), cutoff);
+    sqlite3_bind_int64(pre, sqlite3_bind_parameter_index(pre, ":hi"), cutoff);
     n_ix = sqlite3_bind_parameter_index(st, ":n");
+    pre_n_ix = sqlite3_bind_parameter_index(pre, ":n");
     for (;;) {
         double t1;
         size_t k, want;
         int rc;
 
+        want = w->batch;
+        sqlite3_bind_int64(pre, pre_n_ix, (sqlite3_int64)want);
+        rc = sqlite3_step(pre);
+        sqlite3_reset(pre);
+        if (rc != SQLITE_ROW) {
+            rs = ret__db_fail(err, w->db, w->spec->path, "read");
+            goto out;
+        }
         if ((rs = batch_begin(w, &t1, err)) != RET_OK)
             goto out;
-        want = w->batch;
         sqlite3_bind_int64(st, n_ix, (sqlite3_int64)want);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
@@ -923,6 +938,7 @@ run_fast(struct work *w, int64_t cutoff, ret_error *err)
     }
 out:
     sqlite3_finalize(st);
+    sqlite3_finalize(pre);
     return rs;
 }
 
