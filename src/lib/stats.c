@@ -1216,8 +1216,12 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
     if (s->ua == NULL &&
         ret__ua_new(s->uap, &s->ua, err) != RET_OK)
         return err ? err->status : RET_E_NOMEM;
-    combo = ua->p != NULL ? ret__ua_lookup(s->ua, ua->p, ua->n, &uah)
-                          : ret__ua_lookup(s->ua, "", 0, &uah);
+    /* agents are classified (and cached) by their first KiB: a garbage
+     * line cannot make the cache hold megabytes per entry */
+    combo = ua->p != NULL
+                ? ret__ua_lookup(s->ua, ua->p, ua->n > 1024 ? 1024 : ua->n,
+                                 &uah)
+                : ret__ua_lookup(s->ua, "", 0, &uah);
     s->last_uah = uah;
     info = ret__ua_info_of(s->ua, combo);
     if (info == NULL ||
@@ -1397,7 +1401,8 @@ anchor(ret_parser *p, const char *line, size_t len, uint64_t lineno)
         return digest_masked(line, len, lineno, ANCHOR_BYTES);
     ua = &rec->f[RET_F_USER_AGENT];
     return fingerprint(rec,
-                       ua->p ? ret__hash(ua->p, ua->n, 0x7561)
+                       ua->p ? ret__hash(ua->p, ua->n > 1024 ? 1024 : ua->n,
+                                         0x7561)
                              : ret__hash("", 0, 0x7561),
                        lineno);
 }
