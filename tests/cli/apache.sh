@@ -48,6 +48,7 @@ fi
 sed -e "s#/usr/bin/retention#$RETENTION#g" \
     -e "s#/var/log/apache2/#$T/logs/#g" \
     -e "s#/run/apache2/#$A/run/#g" \
+    -e 's/^#ErrorLog /ErrorLog /' \
     "$top_srcdir/contrib/apache/retention.conf" >"$A/retention.conf"
 logrotate=$(command -v logrotate || { [ -x /usr/sbin/logrotate ] && echo /usr/sbin/logrotate; } || true)
 sed -e "s#/var/log/apache2/#$T/logs/#g" \
@@ -65,7 +66,7 @@ PidFile "$A/run/httpd.pid"
 DefaultRuntimeDir "$A/run"
 Mutex file:$A/lock default
 ErrorLog "$A/error.log"
-LogLevel notice
+LogLevel notice core:info
 LoadModule mpm_prefork_module $moddir/mod_mpm_prefork.so
 LoadModule authz_core_module $moddir/mod_authz_core.so
 LoadModule alias_module $moddir/mod_alias.so
@@ -95,7 +96,7 @@ srv_wait 10 "test -s '$A/run/httpd.pid'" || true
 pid=$(cat "$A/run/httpd.pid" 2>/dev/null || true)
 if [ -z "$pid" ]; then
     ok 1 "apache starts on 127.0.0.1:$port"
-    sed 's/^/#   /' "$T/start" "$A/error.log" 2>/dev/null | head -20
+    cat "$T/start" "$A/error.log" "$T/logs/error.log" 2>/dev/null | sed 's/^/#   /' | head -20
     done_testing
     exit 1
 fi
@@ -138,7 +139,12 @@ _rc=0; wait "$curl_pid" || _rc=$?
 ok $_rc "curl sent $N requests in $(($(date +%s) - start)) s"
 srv_settle "$T/logs/access.log" $((N + 1 - $(srv_lines "$T/logs/access.log.1"))) 20 || true
 srv_settle "$T/logs/proxied.log" $((N + 1)) 20 || true
-like "$A/error.log" 'Graceful restart requested|SIGUSR1 received' "apache restarted gracefully"
+like "$T/logs/error.log" 'Graceful restart requested|SIGUSR1 received' "apache restarted gracefully"
+# Requests for missing files: the error log names their client.
+for i in 1 2 3; do
+    curl -s -o /dev/null "http://127.0.0.1:$port/missing/$i" || true
+done
+srv_wait 10 "[ \$(grep -c 'missing/' '$T/logs/error.log') -ge 3 ]" || true
 
 # Stopping apache closes the pipes: the anonymizers end on their own.
 "$httpd" -f "$A/httpd.conf" -k stop >/dev/null 2>&1
@@ -147,16 +153,19 @@ ok $_rc "apache stops"
 _rc=0; srv_wait 10 "! pgrep -f -- '$T/logs' >/dev/null" || _rc=$?
 ok $_rc "the piped anonymizers exit when apache closes their pipe"
 
-cat "$T/logs/access.log.1" "$T/logs/access.log" 2>/dev/null | grep -v 'GET /ready' >"$T/access.log"
-grep -v 'GET /ready' "$T/logs/proxied.log" >"$T/proxied.log"
+cat "$T/logs/access.log.1" "$T/logs/access.log" 2>/dev/null | grep -v 'GET /ready\|GET /missing/' >"$T/access.log"
+grep -v 'GET /ready\|GET /missing/' "$T/logs/proxied.log" >"$T/proxied.log"
 srv_check_log "$T/access.log" "$N" "combined log"
 srv_check_log "$T/proxied.log" "$N" "proxied log"
 like "$T/access.log" '^127\.0\.0\.0 - - \[' "the client is logged as 127.0.0.0"
 unlike "$T/access.log" '127\.0\.0\.1' "127.0.0.1 appears nowhere in the log"
 is "$(grep -c '^127\.0\.0\.0 ' "$T/access.log")" "$N" "every line's client is truncated"
 srv_check_masked "$T/proxied.log" "$T/addrs" "proxied log"
-unlike "$A/error.log" 'retention:' "the anonymizers reported no error"
-unlike "$A/error.log" 'piped log program .* failed' "no piped logger failed"
-grep -E 'retention:|piped log' "$A/error.log" | head -5 | sed 's/^/#   /' || true
+like "$T/logs/error.log" '\[client 127\.0\.0\.0:[0-9]+\] .*missing/3' "the error log, piped too, names the client truncated"
+unlike "$T/logs/error.log" '127\.0\.0\.1' "127.0.0.1 appears nowhere in the error log"
+cat "$A/error.log" "$T/logs/error.log" >"$T/errors" 2>/dev/null || true
+unlike "$T/errors" 'retention:' "the anonymizers reported no error"
+unlike "$T/errors" 'piped log program .* failed' "no piped logger failed"
+grep -E 'retention:|piped log' "$T/errors" | head -5 | sed 's/^/#   /' || true
 
 done_testing
