@@ -671,10 +671,7 @@ ingest(ret_pruner *pr, const struct cat *cx, int fd, const char *path,
         return st;
     st = ret_stats_ingest_reader(pr->stats, r, format, NULL, err);
     ret_reader_free(r);
-    if (st != RET_OK)
-        return st;
-    /* Counted on disk before a line of it is deleted or rewritten. */
-    return ret_stats_flush(pr->stats, err);
+    return st;
 }
 
 /*
@@ -795,9 +792,12 @@ do_file(ret_pruner *pr, struct cat *cx, const char *path, const char *format,
     }
     if (dry)
         goto out;
-    /* Nothing is deleted uncounted: the statistics come first. */
-    if (!(pr->flags & RET_PRUNE_INGEST) &&
-        (s = ingest(pr, cx, fd, path, format, &e)) != RET_OK) {
+    /* Nothing is deleted uncounted: the statistics come first, and are
+     * on disk before a line is deleted or rewritten. */
+    if ((!(pr->flags & RET_PRUNE_INGEST) &&
+         (s = ingest(pr, cx, fd, path, format, &e)) != RET_OK) ||
+        (pr->stats != NULL && ret_category_statistics(cx->c) &&
+         (s = ret_stats_flush(pr->stats, &e)) != RET_OK)) {
         r.outcome = RET_PRUNE_FAILED;
         goto out;
     }
@@ -919,6 +919,21 @@ finish(const struct cat *cx, const struct tally *t, size_t left, ret_error *err)
     return RET_OK;
 }
 
+/* Writes what the statistics still hold in memory; a failure to do so
+ * is the run's failure unless it failed already. */
+static ret_status
+stats_sync(ret_pruner *pr, ret_status st, ret_error *err)
+{
+    ret_error e;
+
+    if (pr->stats == NULL || ret_stats_flush(pr->stats, &e) == RET_OK ||
+        st != RET_OK)
+        return st;
+    if (err != NULL)
+        *err = e;
+    return e.status;
+}
+
 static ret_status
 walk_files(ret_pruner *pr, struct cat *cx, const char *format,
            const char *const *paths, size_t n, struct tally *t, size_t *left,
@@ -961,7 +976,7 @@ run_files(ret_pruner *pr, const ret_category *c, bool audit, const char *format,
         format = ret_source_format(ret_category_source(c, 0));
     st = walk_files(pr, &cx, format, paths, n, &t, &left, err);
     if (st == RET_OK)
-        st = finish(&cx, &t, left, err);
+        st = stats_sync(pr, finish(&cx, &t, left, err), err);
     cat_free(&cx);
     return st;
 }
@@ -1016,7 +1031,7 @@ run_category(ret_pruner *pr, const ret_category *c, bool audit, ret_error *err)
         if (st != RET_OK)
             goto out;
     }
-    st = finish(&cx, &t, left, err);
+    st = stats_sync(pr, finish(&cx, &t, left, err), err);
 out:
     cat_free(&cx);
     return st;
