@@ -300,6 +300,29 @@ logline 198.51.100.70 $((NOW_S - DAY)) /star >"$L/x*"
 old "$L/x1" "$L/x*"
 run 0 prune $ADHOC "$L/x*"
 check "only the file named 'x*' was looked at" test -f "$L/x1"
+# A policy's glob finds both; each name found is used as it is.
+logline 203.0.113.71 $((NOW_S - 100 * DAY)) /q >"$L/x[1]"
+old "$L/x[1]"
+cp -p "$L/x*" "$T/star.orig"
+cat >"$T/glob.conf" <<EOF
+policy {
+    name "glob"
+    controller "Test GmbH"
+    version 1
+    schedule none
+    state $T/gstate
+}
+category web {
+    files $L/x*
+    delete after 90d
+}
+EOF
+chmod 0644 "$T/glob.conf"
+run 0 -v -c "$T/glob.conf" prune --now $NOW
+is "$(cd "$L" && ls | tr '\n' ' ')" "x* " \
+    "policy glob: the expired files named x1 and x[1] are deleted"
+same_file "$L/x*" "$T/star.orig" "the file named 'x*' is untouched"
+is "$(grep -c '^delete' "$T/out")" 2 "each file was handled once"
 
 # ---- real traffic, shuffled within each hour ---------------------------
 # elastic/examples apache_logs, first 1500 lines: the cutoff falls in the
