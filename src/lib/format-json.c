@@ -19,7 +19,7 @@ struct jctx {
     const char *l;
     size_t e;
     bool any;   /* a record field was seen */
-    bool bad;   /* a value did not fit its key */
+    bool time_bad; /* a time key held no time we read */
 };
 
 static const struct jkey {
@@ -203,7 +203,12 @@ scalar(struct jctx *c, const char *pk, size_t pn, const char *k, size_t kn,
         c->r->f[RET_F_CLIENT].p = NULL;
     }
     if (!ret__rec_store(c->r, &c->fl, kind, 0, NULL, 0, off, n)) {
-        c->bad = true;
+        /* a value of a form we do not read ("status": "ok", a time in
+         * another format) is skipped: another key may have it; a record
+         * with no readable time at all fails below */
+        if (kind == FK_TIME)
+            c->time_bad = true;
+        c->fl.reason = NULL;
         return;
     }
     if (kind != FK_PORT)
@@ -331,9 +336,8 @@ ret__json_parse(ret_parser *p, const char *line, size_t len, ret_error *err)
     end = object(&c, i, 0, NULL, 0);
     if (end == JERR)
         return ret__parse_fail(err, "json", i + 1);
-    if (c.bad)
-        return ret__parse_fail(err, c.fl.reason ? c.fl.reason : "json",
-                               i + 1);
+    if (c.time_bad && !c.r->has_time)
+        return ret__parse_fail(err, "time", i + 1);
     if (!c.any || (c.r->f[RET_F_CLIENT].p == NULL &&
                    c.r->f[RET_F_REQUEST].p == NULL &&
                    c.r->f[RET_F_PATH].p == NULL && c.r->status == 0))

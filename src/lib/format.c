@@ -1058,16 +1058,14 @@ ret__rec_store(ret_record *r, struct ret__fill *fl, enum ret__fk kind,
     case FK_TIME_CLF:
     case FK_TIME_ISO:
     case FK_TIME_EPOCH:
-        if (dash)
-            return true;
-        set_field(r, RET_F_TIME, off, n);
-        if (r->has_time)
+        if (dash || r->has_time)
             return true;
         if (kind == FK_TIME_CLF ? ret__time_clf(p, n, &r->time, &o)
             : kind == FK_TIME_ISO ? ret__time_iso(p, n, &r->time, &o)
             : kind == FK_TIME_EPOCH
                 ? (o = 0, ret__time_epoch(p, n, scale, &r->time))
                 : ret__time_any(p, n, &r->time, &o)) {
+            set_field(r, RET_F_TIME, off, n);
             r->utc_offset = o;
             r->has_time = true;
             return true;

@@ -573,6 +573,15 @@ test_json(void)
     is_str(addr(r, 2), "f 203.0.113.2", "XFF element");
     parse(&x, "{\"remote_addr\": \"1.2.3.4\", \"status\": ");
     ok(reason_is(&x, "json"), "truncated JSON: reason json");
+    r = parse(&x, "{\"time\": \"Sat, 23 Dec 2023 23:17:54 GMT\", \"ts\": "
+                  "1703373474, \"remote_addr\": \"192.0.2.1\", \"status\": "
+                  "\"ok\", \"status_code\": 404}");
+    ok(r != NULL, "JSON: values of unread forms are skipped (%s)",
+       x.err.message);
+    is_int(rtime(r, NULL), 1703373474, "JSON: the time another key has");
+    is_int(ret_record_status(r), 404, "JSON: the status another key has");
+    parse(&x, "{\"time\": \"yesterday\", \"remote_addr\": \"192.0.2.1\"}");
+    ok(reason_is(&x, "time"), "JSON: no readable time at all: reason time");
     parse(&x, "{\"msg\": \"server started\"}");
     ok(reason_is(&x, "fields"), "JSON without access fields: reason fields");
     parse(&x, "not json at all");
