@@ -635,7 +635,7 @@ ret_format_compile(const char *spec, ret_format **out, ret_error *err)
     } else if (strcmp(spec, "json") == 0) {
         f->kind = FMT_JSON;
         st = RET_OK;
-    } else if (strcmp(spec, "w3c") == 0 || strcmp(spec, "iis") == 0) {
+    } else if (strcmp(spec, "w3c") == 0) {
         f->kind = FMT_W3C;
         st = RET_OK;
     } else if (strcmp(spec, "haproxy") == 0) {
