@@ -101,6 +101,7 @@ http {
         listen 127.0.0.1:$http;
         include $X/retention.conf;
         location / { return 200 "ok\n"; }
+        location /missing/ { root $X/no-such-dir; }
     }
     # A web server of the fleet, logging to its edge rsyslog.
     server {
@@ -128,7 +129,13 @@ ok $_rc "nginx answers on 127.0.0.1:$http"
 # rsyslog starts the anonymizer with the first line.
 _rc=0; srv_wait 15 "grep -q 'GET /ready' '$T/logs/access.log' 2>/dev/null" || _rc=$?
 ok $_rc "the first line arrives through rsyslog and the anonymizer"
-child() { pgrep -P "$rpid" | head -1; }
+# The anonymizer of the access log (another one masks the error log).
+child() {
+    for _c in $(pgrep -P "$rpid"); do
+        grep -q 'access\.log' "/proc/$_c/cmdline" 2>/dev/null && echo "$_c" && break
+    done
+    true
+}
 c1=$(child)
 check "rsyslog runs the anonymizer as its child" test -n "$c1"
 
@@ -169,6 +176,13 @@ _rc=0; wait "$curl_pid" || _rc=$?
 ok $_rc "curl sent $((N - half)) more requests in $(($(date +%s) - start)) s"
 srv_wait 30 "[ \$(count) -ge $N ]" || true
 
+# The error log: a request for a missing file names its client.
+for i in 1 2 3; do
+    curl -s -o /dev/null --interface 127.9.8.7 "http://127.0.0.1:$http/missing/$i" || true
+done
+_rc=0; srv_wait 20 "[ \$(grep -c 'missing/' '$T/logs/error.log' 2>/dev/null || echo 0) -ge 3 ]" || _rc=$?
+ok $_rc "nginx's error log arrives through rsyslog"
+
 # 3. The fleet: nginx, edge rsyslog, TCP, central rsyslog, anonymizer.
 SRV_PATH=e
 srv_requests 1 "$M" "$ehttp" "$T/curl3.conf"
@@ -192,7 +206,7 @@ _rc=0; [ -z "$c2" ] || srv_gone "$c2" 10 || _rc=$?
 ok $_rc "the anonymizer exits when rsyslog closes its pipe"
 
 cat "$T/logs/access.log.1" "$T/logs/access.log" | grep -v 'GET /ready' >"$T/both.log"
-grep -v 'GET /e/' "$T/both.log" >"$T/all.log" || true
+grep -v 'GET /e/\|GET /missing/' "$T/both.log" >"$T/all.log" || true
 grep 'GET /e/' "$T/both.log" >"$T/edge.log" || true
 srv_check_log "$T/all.log" "$N" "nginx log through rsyslog"
 check "the rotated part holds lines" grep -q 'GET /r/' "$T/logs/access.log.1"
@@ -206,6 +220,8 @@ srv_check_log "$T/edge.log" "$M" "fleet log through edge and central rsyslog"
 SRV_PATH=
 unlike "$T/edge.log" '127\.0\.0\.1' "fleet log: 127.0.0.1 appears nowhere"
 like "$T/edge.log" '^127\.0\.0\.0 - - \[' "fleet log: the client is logged as 127.0.0.0"
+like "$T/logs/error.log" 'client: 127\.9\.8\.0, .*missing/3' "the error log names the client truncated"
+unlike "$T/logs/error.log" '127\.9\.8\.7|127\.0\.0\.1' "no client address in clear in the error log"
 if [ -f "$T/logs/anonymize-nginx.err" ]; then
     unlike "$T/logs/anonymize-nginx.err" 'retention:' "the anonymizer reported no error"
 fi
