@@ -67,6 +67,11 @@ DefaultRuntimeDir "$A/run"
 Mutex file:$A/lock default
 ErrorLog "$A/error.log"
 LogLevel notice core:info
+# prefork: one process serves a connection and logs each request before
+# it reads the next. With the threaded MPMs (event, worker) a request is
+# logged after its response is sent, so that the next request of the same
+# client may be logged first by another thread: Apache's own order, which
+# the anonymizer keeps, is then not the order of the requests.
 LoadModule mpm_prefork_module $moddir/mod_mpm_prefork.so
 LoadModule authz_core_module $moddir/mod_authz_core.so
 LoadModule alias_module $moddir/mod_alias.so
