@@ -258,7 +258,13 @@ ingest(struct cli *g, int argc, char **argv)
                 rc = EXIT_USAGE;
                 goto out;
             }
-            rc = cli_fail(g, st, &err);
+            if (strstr(err.message, argv[i]) == NULL) {
+                cli_error(g, "%s: %s", argv[i],
+                          err.message[0] ? err.message : ret_strerror(st));
+                rc = cli_exit_code(st);
+            } else {
+                rc = cli_fail(g, st, &err);
+            }
             continue; /* the other files are still counted */
         }
         ret_stats_last_ingest(s, &counted, &skipped, &unparsed);

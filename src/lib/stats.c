@@ -757,6 +757,65 @@ out:
     return st;
 }
 
+/* The lines counted of an identity as stored now (0: none). */
+static ret_status
+stored_lines(ret_stats *s, size_t hl, uint64_t hh, uint64_t *lines,
+             ret_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int rc;
+
+    *lines = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT lines FROM sources WHERE head_lines = ?"
+                           " AND head_hash = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(err, s->db, "sources");
+    sqlite3_bind_int64(q, 1, (int64_t)hl);
+    sqlite3_bind_int64(q, 2, (int64_t)hh);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *lines = (uint64_t)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? RET_OK
+               : db_fail(err, s->db, "sources");
+}
+
+/*
+ * Inside the batch's transaction: has another ingest of the same content
+ * counted lines since we looked? Then this batch would count them twice:
+ * it is refused (the other run has them).
+ */
+static ret_status
+check_progress(ret_stats *s, struct ret__input *in, ret_error *err)
+{
+    size_t hl;
+    uint64_t hh, now, want;
+    ret_status st;
+
+    if (in->nhead == 0)
+        return RET_OK;
+    hl = in->lines < in->nhead ? (size_t)in->lines : in->nhead;
+    if (hl == 0)
+        return RET_OK;
+    hh = in->hcum[hl - 1];
+    want = in->match_len == hl && in->match_hash == hh ? in->stored_lines : 0;
+    if ((st = stored_lines(s, hl, hh, &now, err)) != RET_OK)
+        return st;
+    if (now == want && in->match_len > 0 &&
+        (in->match_len != hl || in->match_hash != hh)) {
+        if ((st = stored_lines(s, in->match_len, in->match_hash, &now,
+                               err)) != RET_OK)
+            return st;
+        want = in->stored_lines;
+    }
+    if (now != want)
+        return ret__fail(err, RET_E_BUSY,
+                         "another ingest counted the same input meanwhile");
+    return RET_OK;
+}
+
 /* Writes every day in memory and the progress of the current input in
  * one transaction. */
 static ret_status
@@ -773,6 +832,8 @@ flush_batch(ret_stats *s, struct ret__input *in, ret_error *err)
         return RET_OK;
     if ((st = exec(s->db, "BEGIN IMMEDIATE", err)) != RET_OK)
         return st;
+    if (in != NULL && (st = check_progress(s, in, err)) != RET_OK)
+        goto out;
     if (sqlite3_prepare_v2(
             s->db,
             "INSERT INTO counts(dim, day, site, key, hits, bytes)"

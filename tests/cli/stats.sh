@@ -233,6 +233,18 @@ like "$T/err" '^.*- .*[0-9.]+ KiB' "--progress=always draws a bar"
 run 0 stats ingest -d "$T/prog2.db" -f combined "$T/access.log"
 is "$(cat "$T/err")" "" "no bar without a terminal"
 
+# two ingests of the same input at once never count a line twice
+for i in 1 2 3 4 5 6; do cat "$T/access.log"; done >"$T/big.log"
+set +e
+"$RETENTION" stats ingest -d "$T/cc.db" -f combined "$T/big.log" 2>"$T/cc1.err" &
+"$RETENTION" stats ingest -d "$T/cc.db" -f combined "$T/big.log" 2>"$T/cc2.err"
+wait
+set -e
+run 0 stats report -d "$T/cc.db" -F json
+is "$(json_total requests)" "$((total * 6))" "concurrent ingests count each line once"
+cat "$T/cc1.err" "$T/cc2.err" >"$T/cc.err"
+unlike "$T/cc.err" 'retention: stats: [^/]' "a refused ingest names its file"
+
 # usage
 run 0 stats --help
 like "$T/out" '^Usage: retention stats' "stats --help"
