@@ -1277,10 +1277,10 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
     if (s->ua == NULL &&
         ret__ua_new(s->uap, &s->ua, err) != RET_OK)
         return err ? err->status : RET_E_NOMEM;
-    /* agents are classified (and cached) by their first KiB: a garbage
+    /* agents are classified (and cached) by their first 512 bytes: a garbage
      * line cannot make the cache hold megabytes per entry */
     combo = ua->p != NULL
-                ? ret__ua_lookup(s->ua, ua->p, ua->n > 1024 ? 1024 : ua->n,
+                ? ret__ua_lookup(s->ua, ua->p, ua->n > 512 ? 512 : ua->n,
                                  &uah)
                 : ret__ua_lookup(s->ua, "", 0, &uah);
     s->last_uah = uah;
@@ -1462,7 +1462,7 @@ anchor(ret_parser *p, const char *line, size_t len, uint64_t lineno)
         return digest_masked(line, len, lineno, ANCHOR_BYTES);
     ua = &rec->f[RET_F_USER_AGENT];
     return fingerprint(rec,
-                       ua->p ? ret__hash(ua->p, ua->n > 1024 ? 1024 : ua->n,
+                       ua->p ? ret__hash(ua->p, ua->n > 512 ? 512 : ua->n,
                                          0x7561)
                              : ret__hash("", 0, 0x7561),
                        lineno);
