@@ -443,19 +443,40 @@ ret__anonymize_ip(const ret_anonymizer *a, ret_ip *ip)
         (void)add_to(b, nbytes, a->increment); /* on overflow: unchanged */
 }
 
-/* Writes the anonymized form of the address at line[s..s+len). */
+/* Writes the anonymized form of the address at line[s..s+len). After
+ * glued hex digits ("%3D" of URL encoding) the first group is written
+ * with four digits, so that the glued digits and the address still read
+ * as the same address: masking is then idempotent. */
 static void
-mask_at(ret_anonymizer *a, size_t s, size_t len, ret_ip ip, bool dotted)
+mask_at(ret_anonymizer *a, size_t s, size_t len, ret_ip ip, bool dotted,
+        bool glued, bool ported)
 {
-    char buf[64];
-    size_t n;
+    char buf[64], *p = buf + 8;
+    size_t n, first;
 
     if (!(a->skip_private && ret_ip_is_private(&ip))) {
         ret__anonymize_ip(a, &ip);
         a->counts.addresses++;
     }
-    n = ret__ip_format(&ip, dotted, buf);
-    edit(a, s, s + len, buf, n);
+    /* An IPv6 address read without its unbracketed ":port" is written
+     * with all its groups: compressed, the port would read as a group. */
+    n = ported ? ret__ip_format_full(&ip, dotted, p)
+               : ret__ip_format(&ip, dotted, p);
+    if (glued && ip.family == 6) {
+        if (p[0] == ':') {
+            p -= 4;
+            memcpy(p, "0000", 4);
+            n += 4;
+        } else {
+            for (first = 0; first < n && p[first] != ':'; first++)
+                ;
+            while (first++ < 4) {
+                *--p = '0';
+                n++;
+            }
+        }
+    }
+    edit(a, s, s + len, p, n);
 }
 
 /* Masks every address-looking token in line[s..e); returns how many. */
@@ -467,7 +488,7 @@ scan_region(ret_anonymizer *a, size_t s, size_t e)
     ret__iptok tok;
 
     while (pos < e && ret__ip_scan(a->line, e, &pos, &ip, &tok)) {
-        mask_at(a, tok.off, tok.len, ip, tok.dotted);
+        mask_at(a, tok.off, tok.len, ip, tok.dotted, tok.glued, tok.ported);
         found++;
     }
     return found;
@@ -537,7 +558,7 @@ do_field(ret_anonymizer *a, size_t s, size_t e, enum field_kind kind)
     ret__iptok tok;
 
     if (ret__ip_parse_token(p, n, &ip, &tok)) {
-        mask_at(a, s + tok.off, tok.len, ip, tok.dotted);
+        mask_at(a, s + tok.off, tok.len, ip, tok.dotted, false, false);
         return 1;
     }
     if ((found = scan_region(a, s, e)) > 0 || kind == FIELD_OTHER)

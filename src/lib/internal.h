@@ -375,6 +375,8 @@ typedef struct ret__iptok {
     size_t off;
     size_t len;
     bool dotted;
+    bool glued; /* hex digits glued before it ("%3D2001:db8::1") */
+    bool ported; /* IPv6 read without a trailing ":port" (no brackets) */
 } ret__iptok;
 
 /* Exactly an address, no brackets, port or zone. */
@@ -391,6 +393,9 @@ RET_HIDDEN bool ret__ip_scan(const char *p, size_t n, size_t *pos, ret_ip *ip,
 RET_HIDDEN int ret__ip_embedded_v4(const ret_ip *ip);
 /* RFC 5952 text (dotted: IPv4 tail); buf >= 46 bytes; not terminated. */
 RET_HIDDEN size_t ret__ip_format(const ret_ip *ip, bool dotted, char *buf);
+/* The same with all eight groups, no "::" (buf >= 46 bytes). */
+RET_HIDDEN size_t ret__ip_format_full(const ret_ip *ip, bool dotted,
+                                      char *buf);
 /* SipHash-2-4 of data under a 16-byte key. */
 RET_HIDDEN uint64_t ret__siphash24(const unsigned char key[16],
                                    const void *data, size_t len);

@@ -227,6 +227,8 @@ parse_v6_zone(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
     tok->off = base;
     tok->len = an;
     tok->dotted = dot;
+    tok->glued = false;
+    tok->ported = false;
     return true;
 }
 
@@ -258,6 +260,8 @@ ret__ip_parse_token(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
             t.off = 1;
             t.len = in;
             t.dotted = false;
+            t.glued = false;
+            t.ported = false;
         } else if (!parse_v6_zone(p + 1, in, &r, &t, 1)) {
             return false;
         }
@@ -271,6 +275,8 @@ ret__ip_parse_token(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
         t.off = 0;
         t.len = n;
         t.dotted = false;
+        t.glued = false;
+        t.ported = false;
     } else if (parse_v6_zone(p, n, &r, &t, 0)) {
         /* done */
     } else if ((colon = memchr(p, ':', n)) != NULL &&
@@ -280,6 +286,8 @@ ret__ip_parse_token(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
         t.off = 0;
         t.len = (size_t)(colon - p);
         t.dotted = false;
+        t.glued = false;
+        t.ported = false;
     } else {
         return false;
     }
@@ -310,13 +318,14 @@ ret_ip_parse(const char *text, size_t len, ret_ip *out, ret_error *err)
 static bool
 scan_v6(const char *p, size_t s, size_t e, ret_ip *ip, ret__iptok *tok)
 {
-    size_t cand[4][2], nc = 0, i, first = e, last = e, k;
+    size_t cand[4][2], nc = 0, i, first, last, k;
     bool digit = false;
 
     while (e > s && p[e - 1] == '.')
         e--;
     if (e - s >= 2 && p[e - 1] == ':' && p[e - 2] != ':')
         e--;
+    first = last = e;
     for (i = s; i < e; i++) {
         if (p[i] == ':') {
             if (first == e)
@@ -348,6 +357,8 @@ scan_v6(const char *p, size_t s, size_t e, ret_ip *ip, ret__iptok *tok)
             tok->off = cand[k][0];
             tok->len = cand[k][1] - cand[k][0];
             tok->dotted = dot;
+            tok->glued = cand[k][0] > s;
+            tok->ported = cand[k][1] < e;
             return true;
         }
     }
@@ -404,6 +415,8 @@ scan_v4(const char *p, size_t s, size_t e, ret_ip *ip, ret__iptok *tok)
         tok->off = j;
         tok->len = k - j;
         tok->dotted = false;
+        tok->glued = false;
+        tok->ported = false;
         return true;
     }
     return false;
@@ -617,8 +630,8 @@ put_hex(char *buf, unsigned v)
     return n;
 }
 
-size_t
-ret__ip_format(const ret_ip *ip, bool dotted, char *buf)
+static size_t
+format_v6(const ret_ip *ip, bool dotted, bool compress, char *buf)
 {
     unsigned g[8];
     int ng = dotted ? 6 : 8, i, best = -1, bestlen = 0, run = 0;
@@ -641,7 +654,7 @@ ret__ip_format(const ret_ip *ip, bool dotted, char *buf)
             run = 0;
         }
     }
-    if (bestlen < 2)
+    if (bestlen < 2 || !compress)
         best = -1;
     for (i = 0; i < ng; i++) {
         if (i == best) {
@@ -660,6 +673,18 @@ ret__ip_format(const ret_ip *ip, bool dotted, char *buf)
         n += put_quad(buf + n, ip->bytes + 12);
     }
     return n;
+}
+
+size_t
+ret__ip_format(const ret_ip *ip, bool dotted, char *buf)
+{
+    return format_v6(ip, dotted, true, buf);
+}
+
+size_t
+ret__ip_format_full(const ret_ip *ip, bool dotted, char *buf)
+{
+    return format_v6(ip, dotted, false, buf);
 }
 
 size_t

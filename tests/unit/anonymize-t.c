@@ -80,6 +80,9 @@ static const struct tcase {
      S("[10/Oct/2000:13:55:36 -0700] 12:34:56\n"), 0},
     {S("mac 00:11:22:33:44:55 stays\n"), S("mac 00:11:22:33:44:55 stays\n"), 0},
     {S("std::vector a :: b\n"), S("std::vector a :: b\n"), 0},
+    {S("q=%3D2001:db8:1:2::3&\n"), S("q=%3D2001:db8:1::&\n"), 0},
+    {S("x=200DB8::1 y\n"), S("x=200db8:: y\n"), 0},
+    {S("2001:db8:1:2:3:4:5:6:443 x\n"), S("2001:db8:1:0:0:0:0:0:443 x\n"), 0},
     /* bytes around the addresses are kept exactly */
     {S("192.0.2.133 x\r\n"), S("192.0.2.0 x\r\n"), 0},
     {S("192.0.2.133 x"), S("192.0.2.0 x"), 0},
