@@ -10,6 +10,14 @@ timeit t_pc $ONE "$RETENTION" parse --check -f combined "$LOG"
 result "parse combined (parse --check -f combined)" \
     "$(rate "$BENCH_LINES" "$t_pc") lines/s, $(ratio "$t_pc" "$T_CAT")x cat" \
     ">= 2000000 lines/s"
+# CPU seconds too: on a shared machine the wall time also counts waiting
+if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%U %S' -o "$OUT/parse.cpu" $ONE "$RETENTION" parse \
+        --check -f combined "$LOG" >/dev/null 2>&1 || true
+    t_cpu=$(awk '{print $1 + $2}' "$OUT/parse.cpu" | tail -1)
+    result "parse combined, CPU time (user+sys)" \
+        "$(rate "$BENCH_LINES" "$t_cpu") lines/s" ">= 2000000 lines/s"
+fi
 
 timeit t_pa $ONE "$RETENTION" parse --check "$LOG"
 result "parse combined, format auto-detected" \
