@@ -747,8 +747,11 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
         }
         if (a->scan_all)
             scan_region(a, cursor, s);
-        if (kind != FIELD_OTHER || a->scan_all)
-            do_field(a, s, e, kind);
+        /* Other address fields (server, upstream, realip_remote_addr,
+         * Traefik's ClientAddr, addresses in fields the format does not
+         * read) are masked too: behind a proxy they may hold a client's
+         * address, and a masked server address costs nothing. */
+        do_field(a, s, e, kind);
         cursor = e;
     }
     if (a->scan_all)
