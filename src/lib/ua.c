@@ -28,6 +28,9 @@ struct uap_rule {
     bool caseless;
     bool compiled;    /* tried to compile (re NULL: it failed) */
     pcre2_code *re;
+    char lit[32];     /* a literal every match contains (lower case when
+                       * caseless), "" when none was found */
+    size_t litlen;
 };
 
 struct rule_list {
@@ -264,6 +267,127 @@ kv_get(const char *const *keys, const char *const *vals, size_t n,
     return NULL;
 }
 
+/*
+ * A literal that every match of the pattern contains, for a quick
+ * memmem() before the regex runs: the longest run of plain characters at
+ * the top level of a pattern without top-level alternation. Conservative:
+ * anything unusual yields no literal (the regex then always runs).
+ */
+static void
+required_literal(struct uap_rule *r)
+{
+    const char *p = r->regex;
+    char run[32], best[32];
+    size_t n = 0, bn = 0, i;
+    int depth = 0;
+
+    r->litlen = 0;
+    if (strstr(p, "(?i") != NULL)
+        return;
+#define END_RUN()                                                              \
+    do {                                                                       \
+        if (n > bn) {                                                          \
+            memcpy(best, run, n);                                              \
+            bn = n;                                                            \
+        }                                                                      \
+        n = 0;                                                                 \
+    } while (0)
+    while (*p != '\0') {
+        char c = *p, lit = 0;
+        if (c == '\\') {
+            char e = p[1];
+            if (e == '\0')
+                return;
+            if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
+                (e >= '0' && e <= '9')) {
+                if (depth == 0)
+                    END_RUN();
+                p += 2;
+                continue;
+            }
+            lit = e;
+            p += 2;
+        } else if (c == '[') {
+            /* a class: skip it */
+            p++;
+            if (*p == '^')
+                p++;
+            if (*p == ']')
+                p++;
+            while (*p != '\0' && *p != ']') {
+                if (*p == '\\' && p[1] != '\0')
+                    p++;
+                p++;
+            }
+            if (*p == '\0')
+                return;
+            p++;
+            if (depth == 0)
+                END_RUN();
+            continue;
+        } else if (c == '(') {
+            if (depth == 0)
+                END_RUN();
+            depth++;
+            p++;
+            continue;
+        } else if (c == ')') {
+            depth--;
+            if (depth < 0)
+                return;
+            p++;
+            continue;
+        } else if (c == '|') {
+            if (depth == 0)
+                return; /* top-level alternation: nothing is required */
+            p++;
+            continue;
+        } else if (c == '.' || c == '^' || c == '$' || c == '+' || c == '?' ||
+                   c == '*' || c == '{' || c == '}') {
+            if (depth == 0) {
+                /* a quantifier makes the character before it optional
+                 * (+ repeats it: keep it, but the run ends) */
+                if ((c == '?' || c == '*' || c == '{') && n > 0)
+                    n--;
+                END_RUN();
+            }
+            p++;
+            if (c == '{') {
+                /* {m,n}: its digits are no literal */
+                while (*p != '\0' && *p != '}')
+                    p++;
+                if (*p == '\0')
+                    return;
+                p++;
+            }
+            continue;
+        } else {
+            lit = c;
+            p++;
+        }
+        if (depth != 0)
+            continue;
+        /* a quantifier right after this character? */
+        if (*p == '?' || *p == '*' || *p == '{') {
+            END_RUN();
+            continue;
+        }
+        if (n < sizeof(run))
+            run[n++] = lit;
+        if (*p == '+')
+            END_RUN();
+    }
+    END_RUN();
+#undef END_RUN
+    if (depth != 0 || bn < 3)
+        return;
+    for (i = 0; i < bn; i++)
+        r->lit[i] = r->caseless && best[i] >= 'A' && best[i] <= 'Z'
+                        ? (char)(best[i] + 32)
+                        : best[i];
+    r->litlen = bn;
+}
+
 static int
 load_rule(void *ctx, const char *section, const char *const *keys,
           const char *const *vals, size_t n)
@@ -309,6 +433,7 @@ load_rule(void *ctx, const char *section, const char *const *keys,
         free(r->repl);
         return -1;
     }
+    required_literal(r);
     l->n++;
     return 0;
 }
@@ -449,15 +574,26 @@ ret__ua_uap(ret__ua *u, int kind, const char *ua, size_t len, char *buf,
             size_t size)
 {
     struct rule_list *l;
-    size_t i;
+    char lower[512];
+    size_t i, llen = len < sizeof(lower) ? len : 0;
+    int found = 0;
 
     ua_load(u);
     if (kind < 0 || kind > 2 || size < 2)
         return 0;
+    /* the lower-case copy for the literals of caseless rules; agents
+     * longer than the buffer skip the quick check */
+    for (i = 0; i < llen; i++)
+        lower[i] = ua[i] >= 'A' && ua[i] <= 'Z' ? (char)(ua[i] + 32) : ua[i];
     l = &u->lists[kind];
-    for (i = 0; i < l->n; i++) {
+    for (i = 0; i < l->n && !found; i++) {
         struct uap_rule *r = &l->v[i];
         int rc;
+
+        if (r->litlen > 0 && llen > 0 &&
+            memmem(r->caseless ? lower : ua, llen, r->lit, r->litlen) ==
+                NULL)
+            continue;
 
         if (!r->compiled) {
             r->compiled = true;
@@ -472,10 +608,11 @@ ret__ua_uap(ret__ua *u, int kind, const char *ua, size_t len, char *buf,
             rc = 20;
         if (replace(r->repl, ua, pcre2_get_ovector_pointer(u->md), rc, buf,
                     size))
-            return 1;
+            found = 1;
     }
-    snprintf(buf, size, "Other");
-    return 0;
+    if (!found)
+        snprintf(buf, size, "Other");
+    return found;
 }
 
 static const char *
