@@ -733,6 +733,48 @@ test_long_line(void)
     free(l);
 }
 
+static void
+test_api_edges(void)
+{
+    struct P x;
+    const ret_record *r;
+    const char *p;
+    size_t n, off, len;
+    ret_addr_kind k;
+    ret_error err;
+    ret_parser *ps = NULL;
+    int64_t t;
+    int32_t o;
+
+    ok(ret_format_compile(NULL, NULL, &err) == RET_E_INVAL, "compile NULL");
+    ok(ret_parser_new(NULL, &ps, &err) == RET_E_INVAL && ps == NULL,
+       "parser of NULL format");
+    ok(ret_parser_format_name(NULL) == NULL, "format name of NULL");
+    ret_parser_free(NULL);
+    ok(ret_record_field(NULL, RET_F_CLIENT, &p, &n) == 0, "field of NULL");
+    ok(ret_record_time(NULL, &t, &o) == 0, "time of NULL");
+    ok(ret_record_status(NULL) == 0 && ret_record_bytes(NULL) == -1,
+       "status and bytes of NULL");
+    ok(ret_record_address_count(NULL) == 0 &&
+           ret_record_address(NULL, 0, &off, &len, &k) == 0,
+       "addresses of NULL");
+    open_p(&x, "common");
+    ok(ret_parser_parse(x.p, NULL, 0, &r, &err) == RET_EOF, "NULL, 0: EOF");
+    ok(ret_parser_parse(x.p, NULL, 5, &r, &err) == RET_E_INVAL,
+       "NULL line with a length: invalid");
+    r = parse(&x, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" "
+                  "200 1");
+    ok(ret_record_field(r, RET_F__COUNT, &p, &n) == 0, "field out of range");
+    ok(ret_record_address(r, 1, &off, &len, &k) == 0,
+       "address out of range");
+    ok(ret_record_field(r, RET_F_REFERER, &p, &n) == 0,
+       "a field the format lacks");
+    ok(ret_record_bytes(r) == 1 && ret_record_status(r) == 200,
+       "bytes and status");
+    is_str(ret_parser_format_name(x.p), "common", "format name of a preset");
+    close_p(&x);
+}
+
 int
 main(void)
 {
@@ -745,5 +787,6 @@ main(void)
     test_haproxy_regex();
     test_auto();
     test_long_line();
+    test_api_edges();
     return done_testing();
 }
