@@ -22,7 +22,7 @@ sqsrc="$OUT/sqlite-$BENCH_SQLITE_ROWS.db"
 sqwork="$OUT/sqlite-work.db"
 sqnow=1796119200                 # 2026-12-01T10:00:00Z
 sqstart=$((sqnow - 135 * 86400)) # the oldest row
-sqcut=$((sqnow - 90 * 86400))    # 90 days: rows below are expired
+sqcut=$((sqnow - 90 * 86400 + 1)) # rows below: 90 days old or older, due
 
 if [ ! -s "$sqsrc" ]; then
     echo "bench: generating an SQLite table of $BENCH_SQLITE_ROWS rows..." >&2

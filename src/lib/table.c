@@ -39,7 +39,7 @@
 #define GAP_MS 2            /* pause between batches, plus jitter */
 #define CONTENDED_GAP_MS 20 /* pause after we had to wait for the lock */
 #define VACUUM_STEP 512     /* pages freed per incremental_vacuum */
-#define WAL_PAGES 8192      /* checkpoint (passively) past this WAL size */
+#define WAL_PAGES 65536     /* checkpoint (passively) past this WAL size */
 
 /* Truthiness of a flag column in SQL: NULL, 0, '' and '0' are false. */
 #define TRUTHY_FMT "(coalesce(%s,0) NOT IN (0,'','0'))"
