@@ -151,6 +151,8 @@ ret__haproxy_parse(ret_parser *p, const char *line, size_t len,
         ret__rec_store(r, &fl, FK_DUR_MS, 0, NULL, 0, (size_t)(last - l),
                        (size_t)(l + t - last));
     }
+    if (t >= e)
+        return ret__parse_fail(err, "fields", t);
     i = t + 1;
     /* status */
     t = token_end(l, i, e);

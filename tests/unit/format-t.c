@@ -616,6 +616,9 @@ test_haproxy_regex(void)
     is_int(ret_record_bytes(r), 11394, "bytes");
     is_str(fld(r, RET_F_PATH), "/admin", "path");
     is_int(r ? r->duration_us : 0, 1487000, "total time");
+    parse(&x, "h haproxy[1]: 10.0.0.1:5 [25/Feb/2019:16:19:48.143] fe be/s "
+              "0/0/7/1457/1487");
+    ok(reason_is(&x, "fields"), "a line that ends after the timers");
     parse(&x, "Feb 25 16:19:38 192.168.4.2 haproxy[1]: Proxy x started.");
     ok(reason_is(&x, "fields"), "a non-request line: reason fields");
     close_p(&x);
