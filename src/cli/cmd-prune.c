@@ -113,6 +113,7 @@ struct opts {
     int64_t max_runtime, live_age;
     /* ad hoc */
     int64_t max_age, anon_after, schedule;
+    bool schedule_given;
     const char *format, *state;
     const char *sqlite, *table, *time_col, *hold_col, *done_col;
 };
@@ -456,6 +457,7 @@ parse_opts(struct cli *g, int argc, char **argv, struct opts *o)
             }
             break;
         case OPT_SCHEDULE:
+            o->schedule_given = true;
             if (strcmp(optarg, "daily") == 0)
                 o->schedule = 86400;
             else if (strcmp(optarg, "hourly") == 0)
@@ -613,7 +615,8 @@ prune_driver(struct cli *g, int argc, char **argv, int mode)
         const char *path = cli_policy_path(g);
 
         if (o.anon_after > 0 || o.format != NULL || o.table != NULL ||
-            o.time_col != NULL || o.state != NULL)
+            o.time_col != NULL || o.hold_col != NULL || o.done_col != NULL ||
+            o.state != NULL || o.schedule_given)
             return cli_usage_error(g, "these options need --max-age (ad "
                                       "hoc use)");
         if (argc > 0)

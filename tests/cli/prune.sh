@@ -362,6 +362,8 @@ run 2 prune --schedule weekly --max-age 90d "$L/x1"
 like "$T/err" "not daily, hourly or none" "bad schedule"
 run 2 prune "$L/x1"
 like "$T/err" "need --max-age" "FILE without --max-age"
+run 2 prune --schedule none
+like "$T/err" "need --max-age" "--schedule without --max-age"
 run 2 prune
 like "$T/err" "no policy" "no policy at all"
 run 2 prune --frobnicate
