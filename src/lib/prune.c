@@ -981,6 +981,15 @@ run_files(ret_pruner *pr, const ret_category *c, bool audit, const char *format,
     return st;
 }
 
+/* A directory that does not exist holds no file; any other error (a
+ * directory that cannot be read) stops the glob: never a silent miss. */
+static int
+glob_error(const char *epath, int eerrno)
+{
+    (void)epath;
+    return eerrno != ENOENT && eerrno != ENOTDIR;
+}
+
 static ret_status
 run_category(ret_pruner *pr, const ret_category *c, bool audit, ret_error *err)
 {
@@ -1012,7 +1021,7 @@ run_category(ret_pruner *pr, const ret_category *c, bool audit, ret_error *err)
             continue;
         /* Glob the pattern once; the names found are used literally. */
         memset(&g, 0, sizeof(g));
-        rc = glob(ret_source_path(src), GLOB_ERR, NULL, &g);
+        rc = glob(ret_source_path(src), 0, glob_error, &g);
         if (rc == GLOB_NOMATCH) {
             globfree(&g);
             continue;
@@ -1020,8 +1029,9 @@ run_category(ret_pruner *pr, const ret_category *c, bool audit, ret_error *err)
         if (rc != 0) {
             globfree(&g);
             st = ret__fail(err, rc == GLOB_NOSPACE ? RET_E_NOMEM : RET_E_IO,
-                           "%s: cannot list %s", ret_category_name(c),
-                           ret_source_path(src));
+                           "%s: cannot list %s: a directory on the way "
+                           "cannot be read",
+                           ret_category_name(c), ret_source_path(src));
             goto out;
         }
         st = walk_files(pr, &cx, ret_source_format(src),

@@ -323,6 +323,10 @@ is "$(cd "$L" && ls | tr '\n' ' ')" "x* " \
     "policy glob: the expired files named x1 and x[1] are deleted"
 same_file "$L/x*" "$T/star.orig" "the file named 'x*' is untouched"
 is "$(grep -c '^delete' "$T/out")" 2 "each file was handled once"
+sed "s|files $L/x\*|files $T/no/such/dir/*.log|" "$T/glob.conf" >"$T/nodir.conf"
+chmod 0644 "$T/nodir.conf"
+run 0 -c "$T/nodir.conf" prune --now $NOW
+like "$T/nodir.conf" "no/such/dir" "a glob in a directory that does not exist"
 
 # ---- real traffic, shuffled within each hour ---------------------------
 # elastic/examples apache_logs, first 1500 lines: the cutoff falls in the
