@@ -725,15 +725,124 @@ has_client(const ret_record *rec)
     return false;
 }
 
+#define MAX_REPEATS 32
+
+/* Is line[off..off+n) a whole address token, not part of a longer one? */
+static bool
+whole_token(const char *line, size_t len, size_t off, size_t n)
+{
+    unsigned char before = off > 0 ? (unsigned char)line[off - 1] : ' ';
+    unsigned char after = off + n < len ? (unsigned char)line[off + n] : ' ';
+    unsigned char after2 =
+        off + n + 1 < len ? (unsigned char)line[off + n + 1] : ' ';
+
+    if ((before >= '0' && before <= '9') || before == ':' ||
+        (before == '.' && off > 1 && line[off - 2] >= '0' &&
+         line[off - 2] <= '9'))
+        return false;
+    if ((after >= '0' && after <= '9') || after == ':' ||
+        (after == '.' && after2 >= '0' && after2 <= '9'))
+        return false;
+    /* hex digits glued to an IPv6 text make another group */
+    if (memchr(line + off, ':', n) != NULL &&
+        ((after >= 'a' && after <= 'f') || (after >= 'A' && after <= 'F') ||
+         (before >= 'a' && before <= 'f') || (before >= 'A' && before <= 'F')))
+        return false;
+    return true;
+}
+
+static bool
+inside_span(const ret_record *rec, size_t off, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < rec->naddr; i++)
+        if (off < (size_t)rec->addr[i].off + rec->addr[i].len &&
+            off + n > rec->addr[i].off)
+            return true;
+    return false;
+}
+
+static int
+cmp_off(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+
+    return a < b ? -1 : a > b;
+}
+
+/*
+ * The client's own address written again elsewhere in the line (a
+ * cookie "WEBTRENDS_ID=192.0.2.7-...", a query string, a proxy field the
+ * format does not know) is the same personal data: every repetition of a
+ * client or forwarded address is found (memmem of its text) and masked
+ * too. Fills rep[] with {offset, length} pairs; returns their number.
+ */
+static size_t
+find_repeats(const ret_record *rec, const char *line, size_t len,
+             size_t rep[][2])
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < rec->naddr; i++) {
+        size_t s = rec->addr[i].off, from = 0;
+        ret__iptok tok;
+        ret_ip ip;
+        const char *hit, *needle;
+
+        if (rec->addr[i].kind != RET_ADDR_CLIENT &&
+            rec->addr[i].kind != RET_ADDR_FORWARDED)
+            continue;
+        if (!ret__ip_parse_token(line + s, rec->addr[i].len, &ip, &tok) ||
+            tok.len < 2)
+            continue;
+        needle = line + s + tok.off;
+        while (from + tok.len <= len &&
+               (hit = memmem(line + from, len - from, needle, tok.len)) !=
+                   NULL) {
+            size_t off = (size_t)(hit - line);
+
+            from = off + 1;
+            if (inside_span(rec, off, tok.len) ||
+                !whole_token(line, len, off, tok.len))
+                continue;
+            if (n == MAX_REPEATS)
+                return n;
+            rep[n][0] = off;
+            rep[n][1] = tok.len;
+            n++;
+        }
+    }
+    qsort(rep, n, sizeof(rep[0]), cmp_off);
+    return n;
+}
+
 static void
 line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
 {
-    size_t i, cursor = 0;
+    size_t rep[MAX_REPEATS][2], nrep = 0, r = 0, i, cursor = 0, last = 0;
 
-    for (i = 0; i < rec->naddr; i++) {
-        size_t s = rec->addr[i].off, e = s + rec->addr[i].len;
+    if (!a->scan_all)
+        nrep = find_repeats(rec, a->line, len, rep);
+    for (i = 0; i <= rec->naddr; i++) {
+        size_t s = i < rec->naddr ? rec->addr[i].off : len;
+        size_t e = i < rec->naddr ? s + rec->addr[i].len : len;
         enum field_kind kind;
 
+        /* repetitions of a client address before this span */
+        for (; r < nrep && rep[r][0] < s; r++) {
+            ret_ip ip;
+            bool dotted;
+
+            if (rep[r][0] < last ||
+                !ret__ip_parse_exact(a->line + rep[r][0], rep[r][1], &ip,
+                                     &dotted))
+                continue;
+            mask_at(a, rep[r][0], rep[r][1], ip, dotted, false, false);
+            last = rep[r][0] + rep[r][1];
+        }
+        if (i == rec->naddr)
+            break;
         switch (rec->addr[i].kind) {
         case RET_ADDR_CLIENT:
             kind = FIELD_CLIENT;
@@ -752,7 +861,7 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
          * read) are masked too: behind a proxy they may hold a client's
          * address, and a masked server address costs nothing. */
         do_field(a, s, e, kind);
-        cursor = e;
+        cursor = last = e;
     }
     if (a->scan_all)
         scan_region(a, cursor, len);
