@@ -1079,9 +1079,11 @@ out:
     return rs;
 }
 
-/* The latest cutoff of any time-based rule, or RET_E_NOTFOUND. */
+/* The latest cutoff of any time-based rule that can change a row of
+ * this table (anonymization only with a client address column), or
+ * RET_E_NOTFOUND. */
 static ret_status
-latest_cutoff(const ret_category *c, int64_t now, int64_t *hi)
+latest_cutoff(const struct work *w, int64_t now, int64_t *hi)
 {
     static const ret_action actions[] = {RET_ANONYMIZE, RET_DELETE};
     bool found = false;
@@ -1090,7 +1092,10 @@ latest_cutoff(const ret_category *c, int64_t now, int64_t *hi)
     for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
         int64_t cut;
 
-        if (ret_category_cutoff(c, actions[i], now, &cut, NULL) != RET_OK)
+        if (actions[i] == RET_ANONYMIZE && w->q[RET_COL_CLIENT_IP] == NULL)
+            continue;
+        if (ret_category_cutoff(w->spec->cat, actions[i], now, &cut, NULL) !=
+            RET_OK)
             continue;
         if (!found || cut > *hi)
             *hi = cut;
@@ -1194,7 +1199,7 @@ ret__table_run(sqlite3 *db, const struct ret__tabspec *sp, int mode,
                 RET_OK &&
             (st = run_fast(&w, hi, err)) != RET_OK)
             goto out;
-        if (latest_cutoff(sp->cat, now, &hi) == RET_OK) {
+        if (latest_cutoff(&w, now, &hi) == RET_OK) {
             text_bound(hi, hitext);
             if ((st = run_pass(&w, PASS_NUMERIC, hi, NULL, err)) != RET_OK ||
                 (st = run_pass(&w, PASS_TEXT, 0, hitext, err)) != RET_OK)
