@@ -288,7 +288,6 @@ main(void)
     ret_stats *s = NULL, *s2 = NULL;
     ret_error err;
     uint64_t c, sk, un;
-    unsigned total_vis = 0;
     int bad;
 
     if (mkdtemp(dir) == NULL)
@@ -320,7 +319,6 @@ main(void)
         snprintf(d, sizeof(d), "\"date\":\"2026-05-%02zu\"", 27 + i);
         is_int(json_num(json, d, "requests"), t.day_req[i],
                "requests of day %zu", i);
-        total_vis += t.visitors[i];
         ok(fabs((double)json_num(json, d, "visitors") - t.visitors[i]) <=
                0.02 * t.visitors[i] + 1,
            "visitors of day %zu: %llu, exact %u", i,
