@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -720,6 +721,18 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
     if (r.in_place && r.line_buffered) {
         cli_usage_error(g, "--line-buffered is for streams, not -i");
         goto out;
+    }
+    if (r.output != NULL) {
+        struct stat so, si;
+
+        /* Appending to the file being read would never end. */
+        for (i = optind; i < ac; i++)
+            if (stat(r.output, &so) == 0 && stat(av[i], &si) == 0 &&
+                so.st_dev == si.st_dev && so.st_ino == si.st_ino) {
+                cli_usage_error(g, "-o %s is also an input: use -i to "
+                                   "rewrite a file", av[i]);
+                goto out;
+            }
     }
 
     rc = EXIT_RUNTIME;

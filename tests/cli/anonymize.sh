@@ -37,6 +37,9 @@ run 2 anonymize -f '%{' </dev/null
 run 2 anonymize -i
 run 2 anonymize -i -o x a.log
 run 2 anonymize --frobnicate
+cp "$T/xff.log" "$T/same.log"
+run 2 anonymize -o "$T/same.log" "$T/same.log"
+like "$T/err" "also an input" "-o onto an input refused"
 run 0 anonymize --help
 like "$T/out" '^Usage: retention anonymize' "--help"
 
