@@ -750,7 +750,7 @@ text_list(struct out *o, const struct tstyle *ts, const struct list *l,
     struct row *v = l->v;
     struct row *sorted = NULL;
     uint64_t max = 0;
-    size_t i, kw = 3;
+    size_t i, kw = 10;
     char b[32];
 
     if (l->n == 0)
@@ -770,6 +770,13 @@ text_list(struct out *o, const struct tstyle *ts, const struct list *l,
             max = v[i].hits;
     }
     putf(o, "\n%s%s%s\n", ts->bold, l->title, ts->reset);
+    puts_(o, ts->dim);
+    puts_(o, "  ");
+    puts_(o, v[0].to ? "from -> to" : "key");
+    pad(o, kw - (v[0].to ? 10 : 3));
+    puts_(o, v[0].to ? "       hits" : "       hits       bytes");
+    puts_(o, ts->reset);
+    puts_(o, "\n");
     for (i = 0; i < l->n; i++) {
         size_t w = text_width(v[i].key, KEYMAX);
         puts_(o, "  ");
