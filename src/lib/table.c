@@ -854,10 +854,13 @@ apply(struct work *w, ret_error *err)
 }
 
 /*
- * The fast path of a plain table (no hold, completion or retention
- * column, no retention rule): every row whose numeric time is below the
- * delete cutoff is due, so the oldest of them are deleted by the index,
- * a batch per transaction, without reading them first.
+ * The fast path of a table without completion or retention columns and
+ * a category without a retention rule: every unheld row whose numeric
+ * time is below the delete cutoff is due, so the oldest of them are
+ * deleted by the index, a batch per transaction, without judging them
+ * one by one. Held rows are skipped (a lower bound moves past them) and
+ * left to the row-by-row pass that follows, which counts them and
+ * restricts them when the policy says so.
  */
 static bool
 fast_path(const struct work *w)
@@ -866,7 +869,6 @@ fast_path(const struct work *w)
     size_t i, n;
 
     if (w->mode != RET__TAB_PRUNE || (w->flags & RET_PRUNE_DRY_RUN) ||
-        w->spec->held_expr || w->q[RET_COL_HOLD] ||
         w->q[RET_COL_COMPLETED] || w->q[RET_COL_RETAIN_UNTIL])
         return false;
     n = ret_category_rule_count(c);
@@ -879,20 +881,26 @@ fast_path(const struct work *w)
 static ret_status
 run_fast(struct work *w, int64_t cutoff, ret_error *err)
 {
-    static const char *const verb[2] = {"SELECT count(*) FROM", "DELETE FROM"};
     const char *t = w->q[RET_COL_TIME];
     sqlite3_stmt *st = NULL, *pre = NULL;
+    sqlite3_value *lo = NULL;
     ret_status rs = RET_OK;
-    int n_ix, pre_n_ix, i;
+    int i;
 
     /* pre reads the pages of the next batch without the lock, so that
-     * the DELETE finds them in memory. */
+     * the DELETE finds them in memory, and the batch's latest time: the
+     * next batch starts there, past held rows. */
     for (i = 0; i < 2; i++) {
-        char *sql = sqlite3_mprintf(
+        char *verb = i ? sqlite3_mprintf("DELETE FROM")
+                       : sqlite3_mprintf("SELECT count(*), max(%s) FROM",
+                                         w->bare[RET_COL_TIME]);
+        char *sql = verb == NULL ? NULL : sqlite3_mprintf(
             "%s %s WHERE rowid IN (SELECT rt.rowid FROM %s AS rt WHERE "
-            "%s < :hi AND typeof(%s) IN ('integer','real')%s ORDER BY %s "
-            "LIMIT :n)",
-            verb[i], w->qtable, w->qtable, t, t, w->filter, t);
+            "%s < :hi AND %s >= :lo AND typeof(%s) IN ('integer','real') "
+            "AND NOT %s%s ORDER BY %s LIMIT :n)",
+            verb, w->qtable, w->qtable, t, t, t, w->held, w->filter, t);
+
+        sqlite3_free(verb);
 
         rs = prepare(w, sql, i ? &st : &pre, err);
         sqlite3_free(sql);
@@ -901,26 +909,42 @@ run_fast(struct work *w, int64_t cutoff, ret_error *err)
     }
     bind_common(w, st);
     bind_common(w, pre);
-    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":hi"), cutoff);
-    sqlite3_bind_int64(pre, sqlite3_bind_parameter_index(pre, ":hi"), cutoff);
-    n_ix = sqlite3_bind_parameter_index(st, ":n");
-    pre_n_ix = sqlite3_bind_parameter_index(pre, ":n");
+    for (i = 0; i < 2; i++) {
+        sqlite3_stmt *x = i ? st : pre;
+
+        sqlite3_bind_int64(x, sqlite3_bind_parameter_index(x, ":hi"), cutoff);
+        sqlite3_bind_int64(x, sqlite3_bind_parameter_index(x, ":lo"),
+                           INT64_MIN);
+    }
     for (;;) {
         double t1;
         size_t k, want;
         int rc;
 
         want = w->batch;
-        sqlite3_bind_int64(pre, pre_n_ix, (sqlite3_int64)want);
+        sqlite3_bind_int64(pre, sqlite3_bind_parameter_index(pre, ":n"),
+                           (sqlite3_int64)want);
         rc = sqlite3_step(pre);
-        sqlite3_reset(pre);
         if (rc != SQLITE_ROW) {
+            sqlite3_reset(pre);
             rs = ret__db_fail(err, w->db, w->spec->path, "read");
+            goto out;
+        }
+        if (sqlite3_column_int64(pre, 0) == 0) {
+            sqlite3_reset(pre);
+            break; /* nothing left below the cutoff but held rows */
+        }
+        sqlite3_value_free(lo);
+        lo = sqlite3_value_dup(sqlite3_column_value(pre, 1));
+        sqlite3_reset(pre);
+        if (lo == NULL) {
+            rs = ret__fail(err, RET_E_NOMEM, "out of memory");
             goto out;
         }
         if ((rs = batch_begin(w, &t1, err)) != RET_OK)
             goto out;
-        sqlite3_bind_int64(st, n_ix, (sqlite3_int64)want);
+        sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":n"),
+                           (sqlite3_int64)want);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) {
@@ -935,8 +959,12 @@ run_fast(struct work *w, int64_t cutoff, ret_error *err)
             goto out;
         if (k < want)
             break;
+        /* Every unheld row below lo is gone (those at lo may remain). */
+        sqlite3_bind_value(st, sqlite3_bind_parameter_index(st, ":lo"), lo);
+        sqlite3_bind_value(pre, sqlite3_bind_parameter_index(pre, ":lo"), lo);
     }
 out:
+    sqlite3_value_free(lo);
     sqlite3_finalize(st);
     sqlite3_finalize(pre);
     return rs;
