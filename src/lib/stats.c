@@ -1149,11 +1149,12 @@ page_key(ret_stats *s, const ret_record *rec, size_t *len)
 static const char *
 referrer_key(ret_stats *s, const ret__slice *r, size_t *len)
 {
-    const char *p = r->p, *e = r->p + r->n, *h, *he;
+    const char *p = r->p, *e, *h, *he;
     size_t n = 0;
 
     if (p == NULL || r->n == 0 || (r->n == 1 && p[0] == '-'))
         return NULL;
+    e = p + r->n;
     h = memmem(p, r->n, "://", 3);
     h = h != NULL ? h + 3 : p;
     /* user:password@ never reaches the statistics */
