@@ -763,6 +763,39 @@ inside_span(const ret_record *rec, size_t off, size_t n)
     return false;
 }
 
+/* The first place of needle (m >= 2 bytes) in hay[0..n), or NULL. Looks
+ * for its first two bytes eight positions at a time (SWAR), then
+ * compares: cheaper than memmem's set-up on short lines. */
+static const char *
+find_text(const char *hay, size_t n, const char *needle, size_t m)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    const uint64_t highs = UINT64_C(0x8080808080808080);
+    uint64_t b0 = ones * (unsigned char)needle[0];
+    uint64_t b1 = ones * (unsigned char)needle[1];
+    size_t i = 0;
+
+    if (m < 2 || n < m)
+        return NULL;
+    for (; i + 9 <= n; i += 8) {
+        uint64_t x, y, z;
+
+        memcpy(&x, hay + i, 8);
+        memcpy(&y, hay + i + 1, 8);
+        z = (x ^ b0) | (y ^ b1); /* a zero byte: both bytes match */
+        if (((z - ones) & ~z & highs) == 0)
+            continue;
+        for (size_t k = i; k < i + 8; k++)
+            if (hay[k] == needle[0] && hay[k + 1] == needle[1] &&
+                k + m <= n && memcmp(hay + k + 2, needle + 2, m - 2) == 0)
+                return hay + k;
+    }
+    for (; i + m <= n; i++)
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
+            return hay + i;
+    return NULL;
+}
+
 static int
 cmp_off(const void *x, const void *y)
 {
@@ -798,7 +831,7 @@ find_repeats(const ret_record *rec, const char *line, size_t len,
             continue;
         needle = line + s + tok.off;
         while (from + tok.len <= len &&
-               (hit = memmem(line + from, len - from, needle, tok.len)) !=
+               (hit = find_text(line + from, len - from, needle, tok.len)) !=
                    NULL) {
             size_t off = (size_t)(hit - line);
 

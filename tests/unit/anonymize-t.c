@@ -474,7 +474,8 @@ test_property(void)
     rng = seed * 2654435761u + 1;
     ret_anonymizer_new(&a, NULL);
     for (line_no = 0; line_no < lines; line_no++) {
-        char line[2048], full[8][64], other[2048], exp_other[2048];
+        char line[2048], full[8][64], other[2048], exp_other[2048], raw[64];
+        size_t rawlen = 0;
         size_t fulllen[8], n = 0, no = 0, neo = 0, k, outlen, o, e;
         unsigned naddr = 1 + rnd() % 6, i;
         ret_record rec;
@@ -506,6 +507,21 @@ test_property(void)
             }
             line[n++] = i + 1 < naddr ? (rnd() % 2 ? ' ' : ',') : ' ';
         }
+        /* sometimes the client's address is written again, as it was */
+        if (rnd() % 3 == 0) {
+            ret__iptok tok;
+            ret_ip ip;
+            size_t cs = rec.addr[0].off, cl = rec.addr[0].len;
+
+            if (ret__ip_parse_token(line + cs, cl, &ip, &tok)) {
+                n += (size_t)snprintf(line + n, sizeof(line) - n, "id=");
+                memcpy(line + n, line + cs + tok.off, tok.len);
+                memcpy(raw, line + cs + tok.off, tok.len);
+                rawlen = tok.len;
+                n += tok.len;
+                line[n++] = ';';
+            }
+        }
         n += (size_t)snprintf(line + n, sizeof(line) - n, "\"end\"%s",
                               rnd() % 4 ? "\n" : (rnd() % 2 ? "\r\n" : ""));
         ret_anonymizer_set_scan_all(a, scan_all);
@@ -514,6 +530,8 @@ test_property(void)
             bad_bytes++;
             continue;
         }
+        if (rawlen > 0 && contains(out, outlen, raw, rawlen))
+            bad_client++; /* a repeated client address left in clear */
         for (i = 0; i < naddr; i++) {
             bool spanned = (fulllen[i] & ((size_t)1 << 30)) == 0;
             size_t fl = fulllen[i] & ~((size_t)1 << 30);
