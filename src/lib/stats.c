@@ -1192,10 +1192,11 @@ referrer_key(ret_stats *s, const ret__slice *r, size_t *len)
 static bool
 has_cookie(const ret__slice *c, const char *nv, size_t n)
 {
-    const char *p = c->p, *e = c->p + c->n;
+    const char *p = c->p, *e;
 
     if (p == NULL || n == 0)
         return false;
+    e = p + c->n;
     while (p < e) {
         const char *semi;
         size_t len;
