@@ -540,6 +540,7 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
     unsigned cols[64];
     size_t ncols = 0;
     char *regex = NULL, **av = NULL, *joined = NULL;
+    size_t foldcap = 0, foldlen = 0;
     bool scan_all = false, skip_private = false, any_anonip = false;
     int ch, ac = 0, i, rc = EXIT_USAGE;
     ret_error err;
@@ -549,30 +550,34 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
     memset(&r, 0, sizeof(r));
     r.g = g;
     /* anonip takes "--column 1 3": fold following numbers into one
-     * comma-separated argument before getopt sees them. */
-    if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL) {
+     * comma-separated argument before getopt sees them. The folded
+     * lists are carved out of one buffer as long as all arguments. */
+    for (i = 0; i < argc; i++)
+        foldcap += strlen(argv[i]) + 1;
+    if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL ||
+        (joined = malloc(foldcap + 1)) == NULL) {
+        free(av);
         cli_error(g, "out of memory");
         return EXIT_RUNTIME;
     }
     for (i = 0; i < argc; i++) {
         av[ac++] = argv[i];
-        if (strcmp(argv[i], "--column") == 0 && i + 1 < argc) {
-            size_t need = 1;
-            int j = i + 1;
+        if (strcmp(argv[i], "--column") == 0 && i + 1 < argc &&
+            i + 2 < argc && all_digits(argv[i + 1]) &&
+            all_digits(argv[i + 2])) {
+            char *list = joined + foldlen;
+            int j;
 
-            while (j < argc && all_digits(argv[j]))
-                need += strlen(argv[j++]) + 1;
-            if (j - i - 1 <= 1 || joined != NULL)
-                continue; /* one list is folded; more are kept apart */
-            if ((joined = malloc(need)) == NULL)
-                break;
-            joined[0] = '\0';
             for (j = i + 1; j < argc && all_digits(argv[j]); j++) {
-                if (joined[0] != '\0')
-                    strncat(joined, ",", need - strlen(joined) - 1);
-                strncat(joined, argv[j], need - strlen(joined) - 1);
+                size_t l = strlen(argv[j]);
+
+                if (j > i + 1)
+                    joined[foldlen++] = ',';
+                memcpy(joined + foldlen, argv[j], l);
+                foldlen += l;
             }
-            av[ac++] = joined;
+            joined[foldlen++] = '\0';
+            av[ac++] = list;
             i = j - 1;
         }
     }

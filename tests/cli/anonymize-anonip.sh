@@ -78,6 +78,13 @@ printf '::ffff:10.1.2.3 a\n::ffff:8.8.8.8 b\n' >"$T/mapped.log"
 run_in 0 "$T/mapped.log" anonymize --skip-private
 is "$(cat "$T/out")" "$(printf '::ffff:10.1.2.3 a\n::ffff:8.8.0.0 b')" "skip-private on v4-mapped"
 
+# Several columns, as anonip takes them and as repeated options.
+printf 'a b 192.0.2.7 c 198.51.100.7 d 203.0.113.7\n' >"$T/cols.log"
+run_in 0 "$T/cols.log" anonymize --column 1 3 --column 5 7
+is "$(cat "$T/out")" 'a b 192.0.0.0 c 198.51.96.0 d 203.0.112.0' "--column 1 3 --column 5 7"
+run_in 0 "$T/cols.log" anonymize --column 3,5
+is "$(cat "$T/out")" 'a b 192.0.0.0 c 198.51.96.0 d 203.0.113.7' "--column 3,5"
+
 # Usage errors.
 run 2 anonymize --ipv4mask 0
 like "$T/err" "ipv4mask" "--ipv4mask 0 refused (as anonip)"
