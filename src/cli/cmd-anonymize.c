@@ -758,6 +758,8 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
         rc = cli_fail(g, st, &err);
         goto out;
     }
+    if (method == NULL && key_file != NULL)
+        method = "hash"; /* the key is there for nothing else */
     if (method != NULL) {
         ret_anon_method m;
 
