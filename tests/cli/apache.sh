@@ -160,8 +160,12 @@ ok $_rc "the piped anonymizers exit when apache closes their pipe"
 
 cat "$T/logs/access.log.1" "$T/logs/access.log" 2>/dev/null | grep -v 'GET /ready\|GET /missing/' >"$T/access.log"
 grep -v 'GET /ready\|GET /missing/' "$T/logs/proxied.log" >"$T/proxied.log"
-srv_check_log "$T/access.log" "$N" "combined log"
-srv_check_log "$T/proxied.log" "$N" "proxied log"
+# At the graceful restart the old anonymizer writes the last requests of
+# the old children while the new one writes the first of the new: the
+# file has two writers for a moment, and a line may come a few requests
+# late. Every other line is in strict order, and none is lost.
+srv_check_log "$T/access.log" "$N" "combined log" 5
+srv_check_log "$T/proxied.log" "$N" "proxied log" 5
 like "$T/access.log" '^127\.0\.0\.0 - - \[' "the client is logged as 127.0.0.0"
 unlike "$T/access.log" '127\.0\.0\.1' "127.0.0.1 appears nowhere in the log"
 is "$(grep -c '^127\.0\.0\.0 ' "$T/access.log")" "$N" "every line's client is truncated"
