@@ -31,8 +31,8 @@
 #include <sqlite3.h>
 
 #define CHUNK_ROWS 65536    /* candidates read between write batches */
-#define TARGET_LOCK_MS 20.0 /* aim of one write transaction */
-#define MAX_LOCK_MS 35.0    /* a batch commits early past this */
+#define TARGET_LOCK_MS 30.0 /* aim of one write transaction */
+#define MAX_LOCK_MS 45.0    /* a batch commits early past this */
 #define MIN_BATCH 16
 #define MAX_BATCH 65536
 #define BUSY_TIMEOUT_MS 5000
@@ -887,18 +887,20 @@ run_fast(struct work *w, int64_t cutoff, ret_error *err)
     ret_status rs = RET_OK;
     int i;
 
-    /* pre reads the pages of the next batch without the lock, so that
-     * the DELETE finds them in memory, and the batch's latest time: the
-     * next batch starts there, past held rows. */
+    /* pre reads the next batch's index pages (and hold column) without
+     * the lock, so that the DELETE finds most of them in memory, and
+     * its latest time: the next batch starts there, past held rows. */
     for (i = 0; i < 2; i++) {
-        char *verb = i ? sqlite3_mprintf("DELETE FROM")
-                       : sqlite3_mprintf("SELECT count(*), max(%s) FROM",
-                                         w->bare[RET_COL_TIME]);
+        char *verb = i ? sqlite3_mprintf("DELETE FROM %s WHERE rowid IN "
+                                         "(SELECT rt.rowid",
+                                         w->qtable)
+                       : sqlite3_mprintf("SELECT count(*), max(x) FROM "
+                                         "(SELECT %s AS x", t);
         char *sql = verb == NULL ? NULL : sqlite3_mprintf(
-            "%s %s WHERE rowid IN (SELECT rt.rowid FROM %s AS rt WHERE "
+            "%s FROM %s AS rt WHERE "
             "%s < :hi AND %s >= :lo AND typeof(%s) IN ('integer','real') "
             "AND NOT %s%s ORDER BY %s LIMIT :n)",
-            verb, w->qtable, w->qtable, t, t, t, w->held, w->filter, t);
+            verb, w->qtable, t, t, t, w->held, w->filter, t);
 
         sqlite3_free(verb);
 
