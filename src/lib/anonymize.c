@@ -763,32 +763,45 @@ inside_span(const ret_record *rec, size_t off, size_t n)
     return false;
 }
 
-/* The first place of needle (m >= 2 bytes) in hay[0..n), or NULL. Looks
- * for its first two bytes eight positions at a time (SWAR), then
- * compares: cheaper than memmem's set-up on short lines. */
+/* The first place of needle (m >= 1 bytes) in hay[0..n), or NULL. Looks
+ * for its first two bytes eight positions at a time (SWAR), then checks
+ * the third and compares: cheaper than memmem's set-up on short lines. */
 static const char *
 find_text(const char *hay, size_t n, const char *needle, size_t m)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101);
     const uint64_t highs = UINT64_C(0x8080808080808080);
-    uint64_t b0 = ones * (unsigned char)needle[0];
-    uint64_t b1 = ones * (unsigned char)needle[1];
-    size_t i = 0;
+    size_t i = 0, k;
 
-    if (m < 2 || n < m)
+    if (m == 0 || n < m)
         return NULL;
-    for (; i + 9 <= n; i += 8) {
-        uint64_t x, y, z;
+    if (m >= 3) {
+        uint64_t b0 = ones * (unsigned char)needle[0];
+        uint64_t b1 = ones * (unsigned char)needle[1];
 
-        memcpy(&x, hay + i, 8);
-        memcpy(&y, hay + i + 1, 8);
-        z = (x ^ b0) | (y ^ b1); /* a zero byte: both bytes match */
-        if (((z - ones) & ~z & highs) == 0)
-            continue;
-        for (size_t k = i; k < i + 8; k++)
-            if (hay[k] == needle[0] && hay[k + 1] == needle[1] &&
-                k + m <= n && memcmp(hay + k + 2, needle + 2, m - 2) == 0)
-                return hay + k;
+        for (; i + 9 <= n; i += 8) {
+            uint64_t x, y, z;
+
+            memcpy(&x, hay + i, 8);
+            memcpy(&y, hay + i + 1, 8);
+            z = (x ^ b0) | (y ^ b1); /* a zero byte: two bytes match */
+            /* exactly the zero bytes, as their high bits */
+            z = ~(((z & ~highs) + ~highs) | z | ~highs);
+            while (z != 0) {
+                /* bytes in memory order: the low byte first (little
+                 * endian) or the high byte first (big endian) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+                k = i + (size_t)(__builtin_clzll(z) / 8);
+                z &= ~(UINT64_C(0x80) << (56 - 8 * (k - i)));
+#else
+                k = i + (size_t)(__builtin_ctzll(z) / 8);
+                z &= z - 1;
+#endif
+                if (k + m <= n && hay[k + 2] == needle[2] &&
+                    memcmp(hay + k + 3, needle + 3, m - 3) == 0)
+                    return hay + k;
+            }
+        }
     }
     for (; i + m <= n; i++)
         if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
@@ -830,6 +843,8 @@ find_repeats(const ret_record *rec, const char *line, size_t len,
             tok.len < 2)
             continue;
         needle = line + s + tok.off;
+        if (s == 0)
+            from = rec->addr[i].len; /* the usual place: skip the field */
         while (from + tok.len <= len &&
                (hit = find_text(line + from, len - from, needle, tok.len)) !=
                    NULL) {
@@ -846,7 +861,8 @@ find_repeats(const ret_record *rec, const char *line, size_t len,
             n++;
         }
     }
-    qsort(rep, n, sizeof(rep[0]), cmp_off);
+    if (n > 1)
+        qsort(rep, n, sizeof(rep[0]), cmp_off);
     return n;
 }
 
