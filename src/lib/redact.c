@@ -135,31 +135,52 @@ ret__redact_free(ret__redact *r)
     free(r);
 }
 
-/* Could s hold something the built-in rules redact? */
+/* Byte classes for the quick check: 1 digit, 2 letter or - _, 3 '@',
+ * 4 '%', 0 anything else. */
+static const unsigned char byte_class[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['a'] = 2, ['b'] = 2, ['c'] = 2, ['d'] = 2, ['e'] = 2, ['f'] = 2,
+    ['g'] = 2, ['h'] = 2, ['i'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2,
+    ['m'] = 2, ['n'] = 2, ['o'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2,
+    ['s'] = 2, ['t'] = 2, ['u'] = 2, ['v'] = 2, ['w'] = 2, ['x'] = 2,
+    ['y'] = 2, ['z'] = 2,
+    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
+    ['G'] = 2, ['H'] = 2, ['I'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2,
+    ['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2,
+    ['S'] = 2, ['T'] = 2, ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2,
+    ['Y'] = 2, ['Z'] = 2, ['-'] = 2, ['_'] = 2,
+    ['@'] = 3, ['%'] = 4,
+};
+
+/* Could s hold something the built-in rules redact? A run of 6 digits,
+ * of 16 letters and digits, an '@' or "%40". */
 static bool
 suspicious(const char *s, size_t n)
 {
     size_t i, digits = 0, alnum = 0;
 
     for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '@' || (c == '%' && i + 2 < n && s[i + 1] == '4' &&
-                         s[i + 2] == '0'))
-            return true;
-        if (c >= '0' && c <= '9') {
-            if (++digits >= 6)
+        unsigned c = byte_class[(unsigned char)s[i]];
+        switch (c) {
+        case 1:
+            if (++digits >= 6 || ++alnum >= 16)
                 return true;
-            alnum++;
-        } else {
+            break;
+        case 2:
             digits = 0;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                c == '_' || c == '-')
-                alnum++;
-            else
-                alnum = 0;
-        }
-        if (alnum >= 16)
+            if (++alnum >= 16)
+                return true;
+            break;
+        case 3:
             return true;
+        case 4:
+            if (i + 2 < n && s[i + 1] == '4' && s[i + 2] == '0')
+                return true;
+            /* fall through */
+        default:
+            digits = alnum = 0;
+        }
     }
     return false;
 }

@@ -47,6 +47,12 @@ struct ret__day {
     uint64_t requests, bytes, unparsed;
     uint64_t status_hits[1000], status_bytes[1000];
     uint64_t hour_hits[24], hour_bytes[24];
+    /* common methods and protocols, by their index in stats.c's lists */
+    uint64_t method_hits[8], method_bytes[8];
+    uint64_t proto_hits[8], proto_bytes[8];
+    /* per user-agent result id (ret__ua_lookup) */
+    uint64_t *ua_hits, *ua_bytes;
+    size_t ua_cap;
     ret__hll *hll;
     struct ret__ent *tab;
     size_t cap, n;

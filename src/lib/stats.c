@@ -56,6 +56,12 @@ const char *const ret__dim_names[RET__D_COUNT] = {
     "exit_pages", "ua", "transitions",
 };
 
+static const char *const common_methods[8] = {
+    "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT"};
+static const char *const common_protocols[8] = {
+    "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/2", "HTTP/3.0", "HTTP/3",
+    "HTTP/0.9", "-"};
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS days(site TEXT NOT NULL, day INTEGER NOT NULL,"
@@ -184,6 +190,8 @@ day_free(struct ret__day *d)
         return;
     free(d->tab);
     free(d->hll);
+    free(d->ua_hits);
+    free(d->ua_bytes);
     free(d);
 }
 
@@ -662,23 +670,7 @@ flush_day(ret_stats *s, struct ret__day *d, const char *site,
         struct ret__ent *e = &d->tab[i];
         if (e->key == NULL)
             continue;
-        if (e->dim == RET__D_UA) {
-            uint32_t id;
-            const ret__ua_info *info;
-            memcpy(&id, e->key, sizeof(id));
-            info = ret__ua_info_of(s->ua, id);
-            if (info == NULL)
-                continue;
-            if (info->browser != NULL)
-                BIND_COUNT("browsers", info->browser, strlen(info->browser),
-                           e->hits, e->bytes);
-            if (info->crawler != NULL)
-                BIND_COUNT("crawlers", info->crawler, strlen(info->crawler),
-                           e->hits, e->bytes);
-            BIND_COUNT("os", info->os, strlen(info->os), e->hits, e->bytes);
-            BIND_COUNT("devices", info->device, strlen(info->device), e->hits,
-                       e->bytes);
-        } else if (e->dim == RET__D_FLOW) {
+        if (e->dim == RET__D_FLOW) {
             size_t a = strnlen(e->key, e->len);
             sqlite3_reset(up_trans);
             sqlite3_bind_int64(up_trans, 1, d->day);
@@ -696,6 +688,32 @@ flush_day(ret_stats *s, struct ret__day *d, const char *site,
             BIND_COUNT(ret__dim_names[e->dim], e->key, e->len, e->hits,
                        e->bytes);
         }
+    }
+    for (i = 0; i < d->ua_cap; i++) {
+        const ret__ua_info *info;
+        if (d->ua_hits[i] == 0 ||
+            (info = ret__ua_info_of(s->ua, (uint32_t)i)) == NULL)
+            continue;
+        if (info->browser != NULL)
+            BIND_COUNT("browsers", info->browser, strlen(info->browser),
+                       d->ua_hits[i], d->ua_bytes[i]);
+        if (info->crawler != NULL)
+            BIND_COUNT("crawlers", info->crawler, strlen(info->crawler),
+                       d->ua_hits[i], d->ua_bytes[i]);
+        BIND_COUNT("os", info->os, strlen(info->os), d->ua_hits[i],
+                   d->ua_bytes[i]);
+        BIND_COUNT("devices", info->device, strlen(info->device),
+                   d->ua_hits[i], d->ua_bytes[i]);
+    }
+    for (i = 0; i < 8; i++) {
+        if (d->method_hits[i] != 0)
+            BIND_COUNT("methods", common_methods[i],
+                       strlen(common_methods[i]), d->method_hits[i],
+                       d->method_bytes[i]);
+        if (d->proto_hits[i] != 0)
+            BIND_COUNT("protocols", common_protocols[i],
+                       strlen(common_protocols[i]), d->proto_hits[i],
+                       d->proto_bytes[i]);
     }
     for (i = 0; i < 1000; i++)
         if (d->status_hits[i] != 0) {
@@ -915,6 +933,8 @@ out:
             memcpy(key, d->key, 16);
             free(d->tab);
             free(d->hll);
+            free(d->ua_hits);
+            free(d->ua_bytes);
             memset(d, 0, sizeof(*d));
             d->day = day;
             d->key_state = ks;
@@ -1225,6 +1245,18 @@ opted_out(const ret_stats *s, const ret_record *rec)
                        strlen(s->optout_cookie)));
 }
 
+/* The index of a method or protocol in a list of eight, or -1. */
+static int
+common_index(const ret__slice *v, const char *const list[8])
+{
+    int i;
+
+    for (i = 0; i < 8; i++)
+        if (v->n == strlen(list[i]) && memcmp(v->p, list[i], v->n) == 0)
+            return i;
+    return -1;
+}
+
 static ret_status
 add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
            ret_error *err)
@@ -1259,16 +1291,32 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
     }
     d->hour_hits[hour]++;
     d->hour_bytes[hour] += bytes;
-    if (rec->f[RET_F_METHOD].p != NULL &&
-        !count(s, d, RET__D_METHOD, rec->f[RET_F_METHOD].p,
-               rec->f[RET_F_METHOD].n > 16 ? 16 : rec->f[RET_F_METHOD].n, 1,
-               bytes))
-        goto nomem;
-    if (rec->f[RET_F_PROTOCOL].p != NULL &&
-        !count(s, d, RET__D_PROTOCOL, rec->f[RET_F_PROTOCOL].p,
-               rec->f[RET_F_PROTOCOL].n > 16 ? 16 : rec->f[RET_F_PROTOCOL].n,
-               1, bytes))
-        goto nomem;
+    if (rec->f[RET_F_METHOD].p != NULL) {
+        int mi = common_index(&rec->f[RET_F_METHOD], common_methods);
+        if (mi >= 0) {
+            d->method_hits[mi]++;
+            d->method_bytes[mi] += bytes;
+        } else if (!count(s, d, RET__D_METHOD, rec->f[RET_F_METHOD].p,
+                          rec->f[RET_F_METHOD].n > 16
+                              ? 16
+                              : rec->f[RET_F_METHOD].n,
+                          1, bytes)) {
+            goto nomem;
+        }
+    }
+    if (rec->f[RET_F_PROTOCOL].p != NULL) {
+        int pi = common_index(&rec->f[RET_F_PROTOCOL], common_protocols);
+        if (pi >= 0) {
+            d->proto_hits[pi]++;
+            d->proto_bytes[pi] += bytes;
+        } else if (!count(s, d, RET__D_PROTOCOL, rec->f[RET_F_PROTOCOL].p,
+                          rec->f[RET_F_PROTOCOL].n > 16
+                              ? 16
+                              : rec->f[RET_F_PROTOCOL].n,
+                          1, bytes)) {
+            goto nomem;
+        }
+    }
     if (rec->f[RET_F_VHOST].p != NULL &&
         !count(s, d, RET__D_VHOST, rec->f[RET_F_VHOST].p, rec->f[RET_F_VHOST].n,
                1, bytes))
@@ -1287,9 +1335,27 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
                 : ret__ua_lookup(s->ua, "", 0, &uah);
     s->last_uah = uah;
     info = ret__ua_info_of(s->ua, combo);
-    if (info == NULL ||
-        !count(s, d, RET__D_UA, (const char *)&combo, sizeof(combo), 1, bytes))
+    if (info == NULL)
         goto nomem;
+    if (combo >= d->ua_cap) {
+        size_t cap = d->ua_cap ? d->ua_cap : 16, z;
+        uint64_t *h, *b;
+        while (cap <= combo)
+            cap *= 2;
+        h = realloc(d->ua_hits, cap * sizeof(*h));
+        if (h == NULL)
+            goto nomem;
+        d->ua_hits = h;
+        b = realloc(d->ua_bytes, cap * sizeof(*b));
+        if (b == NULL)
+            goto nomem;
+        d->ua_bytes = b;
+        for (z = d->ua_cap; z < cap; z++)
+            d->ua_hits[z] = d->ua_bytes[z] = 0;
+        d->ua_cap = cap;
+    }
+    d->ua_hits[combo]++;
+    d->ua_bytes[combo] += bytes;
     /* the page last: kbuf holds it for the flows below */
     k = page_key(s, rec, &kn);
     if (k != NULL) {
@@ -1763,6 +1829,17 @@ out:
             s->days[i]->n = s->days[i]->cap = 0;
             free(s->days[i]->hll);
             s->days[i]->hll = NULL;
+            free(s->days[i]->ua_hits);
+            free(s->days[i]->ua_bytes);
+            s->days[i]->ua_hits = s->days[i]->ua_bytes = NULL;
+            s->days[i]->ua_cap = 0;
+            memset(s->days[i]->method_hits, 0,
+                   sizeof(s->days[i]->method_hits));
+            memset(s->days[i]->method_bytes, 0,
+                   sizeof(s->days[i]->method_bytes));
+            memset(s->days[i]->proto_hits, 0, sizeof(s->days[i]->proto_hits));
+            memset(s->days[i]->proto_bytes, 0,
+                   sizeof(s->days[i]->proto_bytes));
             s->days[i]->requests = s->days[i]->bytes = 0;
             s->days[i]->unparsed = 0;
             memset(s->days[i]->status_hits, 0, sizeof(s->days[i]->status_hits));

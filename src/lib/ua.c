@@ -27,6 +27,8 @@ struct uap_rule {
     char *repl;       /* family/os/device replacement, or NULL */
     bool caseless;
     bool compiled;    /* tried to compile (re NULL: it failed) */
+    bool jitted;      /* JIT-compiled (once it has been tried often) */
+    unsigned tries;
     pcre2_code *re;
     char lit[32];     /* a literal every match contains (lower case when
                        * caseless), "" when none was found */
@@ -448,8 +450,13 @@ ua_load(ret__ua *u)
         (void)ret__yaml_each(u->path, load_rule, u, NULL);
 }
 
+/* Rules are JIT-compiled only once tried this often: compiling costs
+ * more than a few interpreted matches, and most rules of uap-core see
+ * only a handful of distinct agents in a log. */
+#define JIT_AFTER 24
+
 static pcre2_code *
-compile(const char *pattern, bool caseless)
+compile(const char *pattern, bool caseless, bool jit)
 {
     int ec;
     PCRE2_SIZE eo;
@@ -457,7 +464,7 @@ compile(const char *pattern, bool caseless)
 
     re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
                        caseless ? PCRE2_CASELESS : 0, &ec, &eo, NULL);
-    if (re != NULL)
+    if (re != NULL && jit)
         (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
     return re;
 }
@@ -597,10 +604,14 @@ ret__ua_uap(ret__ua *u, int kind, const char *ua, size_t len, char *buf,
 
         if (!r->compiled) {
             r->compiled = true;
-            r->re = compile(r->regex, r->caseless);
+            r->re = compile(r->regex, r->caseless, false);
         }
         if (r->re == NULL)
             continue;
+        if (!r->jitted && ++r->tries >= JIT_AFTER) {
+            r->jitted = true;
+            (void)pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+        }
         rc = pcre2_match(r->re, (PCRE2_SPTR)ua, len, 0, 0, u->md, NULL);
         if (rc < 0)
             continue;
@@ -692,7 +703,7 @@ classify(ret__ua *u, const char *ua, size_t len, ret__ua_info *info)
     if (!u->own_compiled) {
         u->own_compiled = true;
         for (i = 0; i < NOWN; i++)
-            u->own[i] = compile(own_rules[i].pattern, true);
+            u->own[i] = compile(own_rules[i].pattern, true, true);
     }
     for (i = 0; i < NOWN && bot == NULL; i++)
         if (u->own[i] != NULL &&
