@@ -177,7 +177,8 @@ suspicious(const char *s, size_t n)
         case 4:
             if (i + 2 < n && s[i + 1] == '4' && s[i + 2] == '0')
                 return true;
-            /* fall through */
+            digits = alnum = 0;
+            break;
         default:
             digits = alnum = 0;
         }
