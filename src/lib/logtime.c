@@ -122,6 +122,74 @@ hms_at(const char **pp, const char *e, bool allow_short)
     return hh * 3600 + mi * 60 + ss;
 }
 
+/* Month of a 3-letter abbreviation in any case, as
+ * ret__month_from_abbr(), by one switch on the packed bytes. */
+static inline unsigned
+month_fast(const char *p)
+{
+    uint32_t k = ((uint32_t)(unsigned char)(p[0] | 0x20) << 16) |
+                 ((uint32_t)(unsigned char)(p[1] | 0x20) << 8) |
+                 (uint32_t)(unsigned char)(p[2] | 0x20);
+
+#define M3(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+    switch (k) {
+    case M3('j', 'a', 'n'): return 1;
+    case M3('f', 'e', 'b'): return 2;
+    case M3('m', 'a', 'r'): return 3;
+    case M3('a', 'p', 'r'): return 4;
+    case M3('m', 'a', 'y'): return 5;
+    case M3('j', 'u', 'n'): return 6;
+    case M3('j', 'u', 'l'): return 7;
+    case M3('a', 'u', 'g'): return 8;
+    case M3('s', 'e', 'p'): return 9;
+    case M3('o', 'c', 't'): return 10;
+    case M3('n', 'o', 'v'): return 11;
+    case M3('d', 'e', 'c'): return 12;
+    }
+#undef M3
+    return 0;
+}
+
+/* Two digits at p as a number, -1 if either is not a digit. */
+static inline int
+dig2(const char *p)
+{
+    unsigned a = (unsigned)(unsigned char)p[0] - '0',
+             b = (unsigned)(unsigned char)p[1] - '0';
+
+    return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
+}
+
+/* The form every Apache and nginx %t / $time_local writes:
+ * "10/Oct/2000:13:55:36 -0700", exactly 26 bytes. Same checks and result
+ * as the general parser below; false sends other forms there. */
+static inline bool
+clf_fixed(const char *s, int64_t *utc, int32_t *offset)
+{
+    int d, y1, y2, hh, mi, ss, oh, om;
+    unsigned m;
+    int32_t off;
+
+    if (s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' ||
+        s[17] != ':' || s[20] != ' ' || (s[21] != '+' && s[21] != '-'))
+        return false;
+    if ((d = dig2(s)) < 0 || (m = month_fast(s + 3)) == 0 ||
+        (y1 = dig2(s + 7)) < 0 || (y2 = dig2(s + 9)) < 0 ||
+        (hh = dig2(s + 12)) < 0 || (mi = dig2(s + 15)) < 0 ||
+        (ss = dig2(s + 18)) < 0 || (oh = dig2(s + 22)) < 0 ||
+        (om = dig2(s + 24)) < 0)
+        return false;
+    if (hh > 23 || mi > 59 || ss > 60 || oh > 23 || om > 59)
+        return false;
+    off = (int32_t)((s[21] == '-' ? -1 : 1) * (oh * 3600 + om * 60));
+    if (!ret__time_date_ok(y1 * 100 + y2, m, (unsigned)d))
+        return false;
+    *utc = ret__days_from_civil(y1 * 100 + y2, m, (unsigned)d) * 86400 +
+           hh * 3600 + mi * 60 + ss - off;
+    *offset = off;
+    return true;
+}
+
 bool
 ret__time_clf(const char *s, size_t n, int64_t *utc, int32_t *offset)
 {
@@ -130,6 +198,8 @@ ret__time_clf(const char *s, size_t n, int64_t *utc, int32_t *offset)
     unsigned m;
     int32_t sod, off = 0;
 
+    if (n == 26 && clf_fixed(s, utc, offset))
+        return true;
     if (n < 20)
         return false;
     if (dig(p[0]) && p[1] == '/') { /* 1-digit day */
