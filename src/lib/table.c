@@ -31,8 +31,8 @@
 #include <sqlite3.h>
 
 #define CHUNK_ROWS 65536    /* candidates read between write batches */
-#define TARGET_LOCK_MS 30.0 /* aim of one write transaction */
-#define MAX_LOCK_MS 45.0    /* a batch commits early past this */
+#define TARGET_LOCK_MS 20.0 /* aim of one write transaction */
+#define MAX_LOCK_MS 35.0    /* a batch commits early past this */
 #define MIN_BATCH 16
 #define MAX_BATCH 65536
 #define BUSY_TIMEOUT_MS 5000
