@@ -64,9 +64,9 @@ exec(ret_store *s, const char *sql, const char *what, ret_error *err)
     return RET_OK;
 }
 
-ret_status
-ret_store_open(const char *path, const ret_policy *policy, ret_store **out,
-               ret_error *err)
+static ret_status
+store_open(const char *path, const ret_policy *policy, ret_store **out,
+           ret_error *err)
 {
     ret_store *s = NULL;
     sqlite3_stmt *st = NULL;
@@ -141,6 +141,24 @@ out:
     sqlite3_finalize(st);
     ret_store_close(s);
     return rs;
+}
+
+/* Several processes may open a new store at once: converting it to WAL
+ * and creating the tables can then meet SQLITE_BUSY without the busy
+ * handler being asked; such an open is retried for about five seconds. */
+ret_status
+ret_store_open(const char *path, const ret_policy *policy, ret_store **out,
+               ret_error *err)
+{
+    ret_status st;
+    int i;
+
+    for (i = 0;; i++) {
+        st = store_open(path, policy, out, err);
+        if (st != RET_E_BUSY || i == 100)
+            return st;
+        sqlite3_sleep(50);
+    }
 }
 
 void

@@ -359,6 +359,8 @@ writer(void *arg)
     int i;
 
     if (ret_store_open(dbpath, j->p, &s, &err) != RET_OK) {
+        printf("# writer %d: open: %s\n", j->tag, err.message);
+        fflush(stdout);
         j->failed = j->n;
         return NULL;
     }
@@ -369,8 +371,11 @@ writer(void *arg)
         if (ret_store_record(s, "sms", NOW, "192.0.2.1", subj, NULL, 0, NULL,
                              &err) != RET_OK ||
             ret_store_count_since(s, "sms", subj, 0, &n, &err) != RET_OK ||
-            n != (uint64_t)i + 1)
+            n != (uint64_t)i + 1) {
+            printf("# writer %d: %s\n", j->tag, err.message);
+            fflush(stdout);
             j->failed++;
+        }
     }
     ret_store_close(s);
     return NULL;
