@@ -730,10 +730,16 @@ add_addr(ret_record *r, size_t off, size_t n, ret_addr_kind kind)
     r->naddr++;
 }
 
+/* The separators of an address list, ',' ' ' '"' '\t' '\'', as a table:
+ * one load a byte instead of five compares. */
+static const unsigned char list_sep_tab[256] = {
+    ['\t'] = 1, [' '] = 1, ['"'] = 1, ['\''] = 1, [','] = 1,
+};
+
 static inline bool
 list_sep(char c)
 {
-    return c == ',' || c == ' ' || c == '"' || c == '\t' || c == '\'';
+    return list_sep_tab[(unsigned char)c] != 0;
 }
 
 void
@@ -1014,9 +1020,10 @@ parse_duration(const char *p, size_t n, int64_t num, int64_t den,
     return true;
 }
 
-bool
-ret__rec_store(ret_record *r, struct ret__fill *fl, enum ret__fk kind,
-               int scale, const char *arg, size_t argn, size_t off, size_t n)
+/* The body of ret__rec_store(), inlined into the field scanner's loop. */
+static inline __attribute__((always_inline)) bool
+rec_store(ret_record *r, struct ret__fill *fl, enum ret__fk kind, int scale,
+          const char *arg, size_t argn, size_t off, size_t n)
 {
     const char *p = r->line + off;
     bool dash = n == 1 && *p == '-';
@@ -1228,6 +1235,13 @@ ret__rec_finish(ret_record *r, struct ret__fill *fl)
     return true;
 }
 
+bool
+ret__rec_store(ret_record *r, struct ret__fill *fl, enum ret__fk kind,
+               int scale, const char *arg, size_t argn, size_t off, size_t n)
+{
+    return rec_store(r, fl, kind, scale, arg, argn, off, n);
+}
+
 /* ---- the field scanner ---------------------------------------------- */
 
 /* Does the literal it (n >= 1) start at l + i, of e? Literals are short:
@@ -1235,9 +1249,16 @@ ret__rec_finish(ret_record *r, struct ret__fill *fl)
 static inline bool
 lit_at(const char *l, size_t i, size_t e, const struct ret__item *it)
 {
+    size_t k;
+
     if (e - i < it->n || l[i] != it->s[0])
         return false;
-    return it->n == 1 || memcmp(l + i + 1, it->s + 1, it->n - 1) == 0;
+    if (it->n > 8)
+        return memcmp(l + i + 1, it->s + 1, it->n - 1) == 0;
+    for (k = 1; k < it->n; k++)
+        if (l[i + k] != it->s[k])
+            return false;
+    return true;
 }
 
 /* End of a quoted field starting at i: the first unescaped '"' followed
@@ -1292,6 +1313,7 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
         const struct ret__item *next = i + 1 < f->nitems ? &f->items[i + 1]
                                                          : NULL;
         size_t end;
+        bool next_ok = false; /* the literal next was matched at end */
 
         if (it->lit) {
             if (!lit_at(l, pos, e, it))
@@ -1309,8 +1331,8 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
                 (q = memchr(l + pos, ']', e - pos)) == NULL)
                 return ret__parse_fail(err, "time", pos + 1);
             end = (size_t)(q - l) + 1;
-            if (!ret__rec_store(r, &fl, it->kind, 0, NULL, 0, pos + 1,
-                                end - pos - 2))
+            if (!rec_store(r, &fl, it->kind, 0, NULL, 0, pos + 1,
+                           end - pos - 2))
                 return ret__parse_fail(err, fl.reason, pos + 2);
             pos = end;
             continue;
@@ -1326,6 +1348,7 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
             end = quoted_end(l, pos, e, next, i + 2 == f->nitems, &closed);
             if (end == e)
                 return ret__parse_fail(err, closed ? "fields" : "quote", pos);
+            next_ok = next->lit;
         } else {
             bool addr = it->kind == FK_CLIENT || it->kind == FK_ADDR;
             char d = next->s[0];
@@ -1355,11 +1378,17 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
                  * literal that follows */
                 end++;
             }
+            next_ok = next->lit;
         }
-        if (!ret__rec_store(r, &fl, it->kind, it->scale, it->s, it->n, pos,
-                            end - pos))
+        if (!rec_store(r, &fl, it->kind, it->scale, it->s, it->n, pos,
+                       end - pos))
             return ret__parse_fail(err, fl.reason, pos + 1);
         pos = end;
+        if (next_ok) {
+            /* matched already: step over it */
+            pos += next->n;
+            i++;
+        }
     }
     if (pos < e) {
         /* more than the format: allowed after a space; its
