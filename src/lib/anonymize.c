@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #ifdef HAVE_GETRANDOM
 #include <sys/random.h>
 #endif
@@ -763,9 +767,12 @@ inside_span(const ret_record *rec, size_t off, size_t n)
     return false;
 }
 
-/* The first place of needle (m >= 1 bytes) in hay[0..n), or NULL. Looks
- * for its first two bytes eight positions at a time (SWAR), then checks
- * the third and compares: cheaper than memmem's set-up on short lines. */
+/* The first place of needle (m >= 1 bytes) in hay[0..n), or NULL. With
+ * SSE2, sixteen positions at a time whose first and last bytes both
+ * match the needle's (the two least correlated bytes of an address
+ * text); then eight positions at a time for their first two bytes
+ * (SWAR); then byte by byte. Cheaper than memmem's set-up on short
+ * lines. */
 static const char *
 find_text(const char *hay, size_t n, const char *needle, size_t m)
 {
@@ -775,6 +782,27 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
 
     if (m == 0 || n < m)
         return NULL;
+#ifdef __SSE2__
+    if (m >= 2) {
+        const __m128i f = _mm_set1_epi8(needle[0]);
+        const __m128i l = _mm_set1_epi8(needle[m - 1]);
+
+        for (; i + m - 1 + 16 <= n; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+            __m128i y = _mm_loadu_si128(
+                (const __m128i *)(const void *)(hay + i + m - 1));
+            unsigned z = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(x, f), _mm_cmpeq_epi8(y, l)));
+
+            while (z != 0) {
+                k = i + (size_t)__builtin_ctz(z);
+                z &= z - 1;
+                if (m <= 2 || memcmp(hay + k + 1, needle + 1, m - 2) == 0)
+                    return hay + k;
+            }
+        }
+    }
+#endif
     if (m >= 3) {
         uint64_t b0 = ones * (unsigned char)needle[0];
         uint64_t b1 = ones * (unsigned char)needle[1];
