@@ -852,9 +852,16 @@ cmp_off(const void *x, const void *y)
  * client or forwarded address is found (memmem of its text) and masked
  * too. Fills rep[] with {offset, length} pairs; returns their number.
  */
+struct span_parse {
+    bool done;   /* the span was parsed as a whole token */
+    bool ok;     /* and it is one */
+    ret_ip ip;
+    ret__iptok tok;
+};
+
 static size_t
 find_repeats(const ret_record *rec, const char *line, size_t len,
-             size_t rep[][2])
+             size_t rep[][2], struct span_parse *sp)
 {
     size_t i, n = 0;
 
@@ -867,8 +874,13 @@ find_repeats(const ret_record *rec, const char *line, size_t len,
         if (rec->addr[i].kind != RET_ADDR_CLIENT &&
             rec->addr[i].kind != RET_ADDR_FORWARDED)
             continue;
-        if (!ret__ip_parse_token(line + s, rec->addr[i].len, &ip, &tok) ||
-            tok.len < 2)
+        sp[i].done = true;
+        sp[i].ok = ret__ip_parse_token(line + s, rec->addr[i].len, &ip, &tok);
+        if (!sp[i].ok)
+            continue;
+        sp[i].ip = ip;
+        sp[i].tok = tok;
+        if (tok.len < 2)
             continue;
         needle = line + s + tok.off;
         if (s == 0)
@@ -898,9 +910,12 @@ static void
 line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
 {
     size_t rep[MAX_REPEATS][2], nrep = 0, r = 0, i, cursor = 0, last = 0;
+    struct span_parse sp[RET__MAX_ADDRS];
 
+    for (i = 0; i < rec->naddr; i++)
+        sp[i].done = false;
     if (!a->scan_all)
-        nrep = find_repeats(rec, a->line, len, rep);
+        nrep = find_repeats(rec, a->line, len, rep, sp);
     for (i = 0; i <= rec->naddr; i++) {
         size_t s = i < rec->naddr ? rec->addr[i].off : len;
         size_t e = i < rec->naddr ? s + rec->addr[i].len : len;
@@ -937,7 +952,11 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
          * Traefik's ClientAddr, addresses in fields the format does not
          * read) are masked too: behind a proxy they may hold a client's
          * address, and a masked server address costs nothing. */
-        do_field(a, s, e, kind);
+        if (sp[i].done && sp[i].ok) /* what do_field would parse */
+            mask_at(a, s + sp[i].tok.off, sp[i].tok.len, sp[i].ip,
+                    sp[i].tok.dotted, false, false);
+        else
+            do_field(a, s, e, kind);
         cursor = last = e;
     }
     if (a->scan_all)
