@@ -405,4 +405,24 @@ RET_HIDDEN void ret__anonymize_ip(const ret_anonymizer *a, ret_ip *ip);
 RET_HIDDEN ret_status ret__random_bytes(void *buf, size_t len,
                                         ret_error *err);
 
+/* ---- statistics: content counted before, under another identity
+ * (stats.c), used by prune.c for the files it rewrites ---- */
+
+/* Lines fed to a marker are a copy of lines counted before (a pruned
+ * file: expired lines dropped, fields masked). Committed, their content
+ * identity is stored as counted, so that an ingest of the copy, or of it
+ * grown, counts only what was added. Nothing is counted. */
+typedef struct ret__stats_mark ret__stats_mark;
+RET_HIDDEN ret_status ret__stats_mark_new(ret_stats *s, const char *format,
+                                          ret__stats_mark **out,
+                                          ret_error *err);
+/* One line as read (with its '\n'; only the last may lack it). */
+RET_HIDDEN ret_status ret__stats_mark_line(ret__stats_mark *m,
+                                           const char *line, size_t len,
+                                           ret_error *err);
+/* gzip: the data is gzip, so that a last line without '\n' counts. */
+RET_HIDDEN ret_status ret__stats_mark_commit(ret__stats_mark *m, bool gzip,
+                                             ret_error *err);
+RET_HIDDEN void ret__stats_mark_free(ret__stats_mark *m);
+
 #endif /* RET_INTERNAL_H */

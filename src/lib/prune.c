@@ -40,6 +40,7 @@ struct ret_pruner {
     char *audit_dir;
     int audit_fd;
     char *stats_dir;
+    char *stats_geoip; /* the GeoIP database set on stats, or NULL */
     ret_stats *stats;
 };
 
@@ -122,6 +123,7 @@ ret_pruner_free(ret_pruner *pr)
         close(pr->audit_fd);
     free(pr->audit_dir);
     free(pr->stats_dir);
+    free(pr->stats_geoip);
     ret_stats_close(pr->stats);
     free(pr);
 }
@@ -426,11 +428,12 @@ judge(struct cat *cx, unsigned flags, ret_parser *p, const char *line,
     return RET_OK;
 }
 
-/* One pass over fd from its start; with w, the kept lines are written. */
+/* One pass over fd from its start; with w, the kept lines are written
+ * (and fed to mk, when given). */
 static ret_status
 pass(const ret_pruner *pr, struct cat *cx, int fd, const char *path,
-     const ret_format *fmt, ret_writer *w, struct scan *sc, int *gzip,
-     ret_error *err)
+     const ret_format *fmt, ret_writer *w, ret__stats_mark *mk,
+     struct scan *sc, int *gzip, ret_error *err)
 {
     ret_reader *r = NULL;
     ret_parser *p = NULL;
@@ -455,11 +458,13 @@ pass(const ret_pruner *pr, struct cat *cx, int fd, const char *path,
                          ret_reader_raw_size(r), pr->progress_arg);
         if (w == NULL || v == V_DROP)
             continue;
-        if (v == V_ANON)
-            st = ret_writer_write(w, out, outlen, err);
-        else
-            st = ret_writer_write(w, line, len, err);
-        if (st != RET_OK)
+        if (v != V_ANON) {
+            out = line;
+            outlen = len;
+        }
+        if ((st = ret_writer_write(w, out, outlen, err)) != RET_OK ||
+            (mk != NULL &&
+             (st = ret__stats_mark_line(mk, out, outlen, err)) != RET_OK))
             goto out;
     }
     if (st == RET_EOF)
@@ -501,12 +506,20 @@ unchanged(int dirfd, const char *base, int fd, const char *path,
     return RET_OK;
 }
 
+/*
+ * Writes the kept lines into a temporary file and renames it over the old
+ * one. When the category counts statistics, the new content (every line
+ * of it counted already, before) is registered as counted before the
+ * rename, so that no later ingest counts it again.
+ */
 static ret_status
 rewrite(const ret_pruner *pr, struct cat *cx, int dirfd, const char *base,
-        int fd, const char *path, const struct stat *st, const ret_format *fmt,
-        int gzip, const struct scan *plan, ret_error *err)
+        int fd, const char *path, const struct stat *st, const char *format,
+        const ret_format *fmt, int gzip, const struct scan *plan,
+        ret_error *err)
 {
     struct timespec times[2];
+    ret__stats_mark *mk = NULL;
     ret_writer *w = NULL;
     char tmp[512];
     struct scan sc;
@@ -533,7 +546,11 @@ rewrite(const ret_pruner *pr, struct cat *cx, int dirfd, const char *base,
     s = ret_writer_open_fd(tfd, path, gzip ? RET_WRITE_GZIP : 0u, &w, err);
     if (s != RET_OK)
         goto out;
-    if ((s = pass(pr, cx, fd, path, fmt, w, &sc, NULL, err)) != RET_OK)
+    if (pr->stats != NULL && ret_category_statistics(cx->c) &&
+        !(pr->flags & RET_PRUNE_NO_STATE) &&
+        (s = ret__stats_mark_new(pr->stats, format, &mk, err)) != RET_OK)
+        goto out;
+    if ((s = pass(pr, cx, fd, path, fmt, w, mk, &sc, NULL, err)) != RET_OK)
         goto out;
     if (sc.lines != plan->lines || sc.dropped != plan->dropped ||
         sc.anonymized != plan->anonymized) {
@@ -553,6 +570,11 @@ rewrite(const ret_pruner *pr, struct cat *cx, int dirfd, const char *base,
     }
     if ((s = unchanged(dirfd, base, fd, path, st, err)) != RET_OK)
         goto out;
+    /* Registered before the rename: a crash between the two leaves the
+     * old file, which is known under its own identity. */
+    if (mk != NULL && (s = ret__stats_mark_commit(mk, gzip != 0, err)) !=
+                          RET_OK)
+        goto out;
     if (renameat(dirfd, tmp, dirfd, base) != 0) {
         s = ret__fail_errno(err, RET_E_IO, errno, "%s: rename", path);
         goto out;
@@ -561,6 +583,7 @@ rewrite(const ret_pruner *pr, struct cat *cx, int dirfd, const char *base,
     if (fsync(dirfd) != 0)
         s = ret__fail_errno(err, RET_E_IO, errno, "%s: fsync directory", path);
 out:
+    ret__stats_mark_free(mk);
     ret_writer_free(w);
     if (made)
         unlinkat(dirfd, tmp, 0);
@@ -638,6 +661,8 @@ ingest(ret_pruner *pr, const struct cat *cx, int fd, const char *path,
        const char *format, ret_error *err)
 {
     const char *state = ret_category_state_dir(cx->c);
+    const char *geoip = ret_category_geoip(cx->c);
+    ret_stats *s = NULL;
     ret_reader *r = NULL;
     char db[4096];
     ret_status st;
@@ -649,20 +674,36 @@ ingest(ret_pruner *pr, const struct cat *cx, int fd, const char *path,
         return ret__fail(err, RET_E_INVAL,
                          "%s: statistics need a state directory",
                          ret_category_name(cx->c));
-    if (pr->stats == NULL || strcmp(pr->stats_dir, state) != 0) {
+    if (pr->stats == NULL || strcmp(pr->stats_dir, state) != 0 ||
+        (geoip == NULL) != (pr->stats_geoip == NULL) ||
+        (geoip != NULL && strcmp(geoip, pr->stats_geoip) != 0)) {
         ret_stats_close(pr->stats);
         free(pr->stats_dir);
+        free(pr->stats_geoip);
         pr->stats = NULL;
         pr->stats_dir = NULL;
+        pr->stats_geoip = NULL;
         if ((st = ret__safe_mkdir(state, err)) != RET_OK)
             return st;
         n = snprintf(db, sizeof(db), "%s/statistics.db", state);
         if (n < 0 || (size_t)n >= sizeof(db))
             return ret__fail(err, RET_E_INVAL, "%s: name too long", state);
-        if ((st = ret_stats_open(db, &pr->stats, err)) != RET_OK)
+        if ((st = ret_stats_open(db, &s, err)) != RET_OK)
             return st;
-        if ((pr->stats_dir = strdup(state)) == NULL)
+        /* the policy's countries, as `stats ingest --geoip` gives them */
+        if (geoip != NULL &&
+            (st = ret_stats_set_geoip(s, geoip, err)) != RET_OK) {
+            ret_stats_close(s);
+            return st;
+        }
+        if ((pr->stats_dir = strdup(state)) == NULL ||
+            (geoip != NULL && (pr->stats_geoip = strdup(geoip)) == NULL)) {
+            ret_stats_close(s);
+            free(pr->stats_dir);
+            pr->stats_dir = NULL;
             return ret__fail(err, RET_E_NOMEM, "out of memory");
+        }
+        pr->stats = s;
     }
     /* The descriptor opened safely, not the name again. */
     if (lseek(fd, 0, SEEK_SET) != 0)
@@ -763,7 +804,8 @@ do_file(ret_pruner *pr, struct cat *cx, const char *path, const char *format,
         r.outcome = RET_PRUNE_FAILED;
         goto out;
     }
-    if ((s = pass(pr, cx, fd, path, fmt, NULL, &sc, &gz, &e)) != RET_OK) {
+    if ((s = pass(pr, cx, fd, path, fmt, NULL, NULL, &sc, &gz, &e)) !=
+        RET_OK) {
         r.outcome = RET_PRUNE_FAILED;
         goto out;
     }
@@ -804,7 +846,8 @@ do_file(ret_pruner *pr, struct cat *cx, const char *path, const char *format,
     if (r.outcome == RET_PRUNE_DELETED)
         s = delete_file(dirfd, base, fd, path, &st, &e);
     else
-        s = rewrite(pr, cx, dirfd, base, fd, path, &st, fmt, gz, &sc, &e);
+        s = rewrite(pr, cx, dirfd, base, fd, path, &st, format, fmt, gz, &sc,
+                    &e);
     if (s != RET_OK)
         r.outcome = s == RET_E_DEFERRED ? RET_PRUNE_DEFERRED : RET_PRUNE_FAILED;
 out:

@@ -2073,6 +2073,179 @@ out:
     return st;
 }
 
+/* ---- content counted before, under another identity ---- */
+
+/*
+ * A marker digests a copy of counted lines as an ingest would (the head
+ * identity, the number of lines, the anchor of the last one) and stores
+ * that identity as counted, so that a later ingest of the copy skips it.
+ * Nothing but those digests is kept, and they leave the addresses out.
+ */
+struct ret__stats_mark {
+    ret_stats *s;
+    ret_format *fmt;
+    ret_parser *idp; /* the head identity */
+    ret_parser *ap;  /* sees the '#' lines, then the anchor line */
+    uint64_t hcum[HEAD_LINES];
+    size_t nhead, headbytes;
+    uint64_t lines, bytes; /* complete lines, and their bytes */
+    char *last;            /* the last complete line */
+    size_t nlast, caplast;
+    char *open; /* a last line without its newline */
+    size_t nopen, capopen;
+};
+
+ret_status
+ret__stats_mark_new(ret_stats *s, const char *format, ret__stats_mark **out,
+                    ret_error *err)
+{
+    ret__stats_mark *m;
+    ret_status st;
+
+    if (s == NULL || out == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret__stats_mark_new: NULL");
+    if ((m = calloc(1, sizeof(*m))) == NULL)
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    m->s = s;
+    if ((st = ret_format_compile(format ? format : "auto", &m->fmt, err)) !=
+            RET_OK ||
+        (st = ret_parser_new(m->fmt, &m->idp, err)) != RET_OK ||
+        (st = ret_parser_new(m->fmt, &m->ap, err)) != RET_OK) {
+        ret__stats_mark_free(m);
+        return st;
+    }
+    *out = m;
+    return RET_OK;
+}
+
+void
+ret__stats_mark_free(ret__stats_mark *m)
+{
+    if (m == NULL)
+        return;
+    ret_parser_free(m->idp);
+    ret_parser_free(m->ap);
+    ret_format_free(m->fmt);
+    free(m->last);
+    free(m->open);
+    free(m);
+}
+
+ret_status
+ret__stats_mark_line(ret__stats_mark *m, const char *line, size_t len,
+                     ret_error *err)
+{
+    const ret_record *rec;
+
+    if (len == 0)
+        return RET_OK;
+    if (m->nopen > 0)
+        return ret__fail(err, RET_E_INVAL,
+                         "a line after a line without its newline");
+    if (m->nhead < HEAD_LINES && m->headbytes < HEAD_MAX) {
+        uint64_t prev = m->nhead ? m->hcum[m->nhead - 1] : SEED_HEAD;
+        m->hcum[m->nhead++] = identity(m->idp, line, len, prev, SIZE_MAX);
+        m->headbytes += len;
+    }
+    if (line[len - 1] != '\n') {
+        /* counted only in gzip data (see ret_stats_ingest_reader) */
+        m->nopen = 0;
+        if (!buf_append(&m->open, &m->nopen, &m->capopen, line, len))
+            return ret__fail(err, RET_E_NOMEM, "out of memory");
+        return RET_OK;
+    }
+    if (m->lines > 0 && m->nlast > 0 && m->last[0] == '#')
+        /* W3C directives set the fields, as when an ingest skips them */
+        (void)ret_parser_parse(m->ap, m->last, m->nlast, &rec, NULL);
+    m->lines++;
+    m->bytes += len;
+    m->nlast = 0;
+    if (!buf_append(&m->last, &m->nlast, &m->caplast, line, len))
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    return RET_OK;
+}
+
+ret_status
+ret__stats_mark_commit(ret__stats_mark *m, bool gzip, ret_error *err)
+{
+    ret_stats *s = m->s;
+    sqlite3_stmt *q = NULL;
+    const ret_record *rec;
+    const char *al = m->last;
+    size_t an = m->nlast, hl;
+    uint64_t lines = m->lines, bytes = m->bytes, hh, a, had;
+    ret_status st;
+
+    if (gzip && m->nopen > 0) {
+        /* complete gzip data: its last line was counted too */
+        if (m->lines > 0 && m->nlast > 0 && m->last[0] == '#')
+            (void)ret_parser_parse(m->ap, m->last, m->nlast, &rec, NULL);
+        al = m->open;
+        an = m->nopen;
+        lines++;
+        bytes += m->nopen;
+    }
+    if (lines == 0 || m->nhead == 0)
+        return RET_OK;
+    hl = lines < m->nhead ? (size_t)lines : m->nhead;
+    hh = m->hcum[hl - 1];
+    a = anchor(m->ap, al, an, lines);
+    if ((st = exec(s->db, "BEGIN IMMEDIATE", err)) != RET_OK)
+        return st;
+    if ((st = stored_lines(s, hl, hh, &had, err)) != RET_OK)
+        goto out;
+    if (had >= lines)
+        goto out; /* known already, as far or further */
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO sources(head_lines,"
+                           " head_hash, lines, anchor, bytes, updated)"
+                           " VALUES (?, ?, ?, ?, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK) {
+        st = db_fail(err, s->db, "sources");
+        goto out;
+    }
+    sqlite3_bind_int64(q, 1, (int64_t)hl);
+    sqlite3_bind_int64(q, 2, (int64_t)hh);
+    sqlite3_bind_int64(q, 3, (int64_t)lines);
+    sqlite3_bind_int64(q, 4, (int64_t)a);
+    sqlite3_bind_int64(q, 5, (int64_t)bytes);
+    sqlite3_bind_int64(q, 6, s->now);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        st = db_fail(err, s->db, "sources");
+out:
+    sqlite3_finalize(q);
+    if (st == RET_OK)
+        st = exec(s->db, "COMMIT", err);
+    if (st != RET_OK)
+        (void)exec(s->db, "ROLLBACK", NULL);
+    return st;
+}
+
+ret_status
+ret_stats_mark_ingested(ret_stats *s, ret_reader *r, const char *format,
+                        ret_error *err)
+{
+    ret__stats_mark *m = NULL;
+    const char *line;
+    size_t len;
+    ret_status st;
+
+    if (s == NULL || r == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_stats_mark_ingested: NULL");
+    if ((st = ret__stats_mark_new(s, format, &m, err)) != RET_OK)
+        return st;
+    while ((st = ret_reader_next(r, &line, &len, err)) == RET_OK)
+        if ((st = ret__stats_mark_line(m, line, len, err)) != RET_OK)
+            goto out;
+    /* damaged input is not marked: what it holds is not known */
+    if (st != RET_EOF)
+        goto out;
+    st = ret__stats_mark_commit(m, ret_reader_is_gzip(r) != 0, err);
+out:
+    ret__stats_mark_free(m);
+    return st;
+}
+
 /* ---- merge ---- */
 
 ret_status
