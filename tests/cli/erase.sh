@@ -35,6 +35,7 @@ policy {
     version    1.3
     effective  2012-11-01
     schedule   daily
+    state      $T/state
 }
 category web-access {
     files   $T/access.log*

@@ -89,6 +89,7 @@ policy {
     version    1.2
     effective  2017-12-01
     schedule   none
+    state      $T/state
 }
 category contact-form {
     table   sqlite:$db contact time=created_at completed=closed_at retain-until=retain_until restricted=restricted hold=legal_hold
@@ -113,6 +114,8 @@ if grep -a -q -e '198\.51\.100\.77' -e '2001:db8:4711:1::99' "$db" "$db-wal" 2>/
 else
     ok 0 "no full anonymized or deleted address is left in the file"
 fi
+check "the lock and audit trail are in the policy's state directory" \
+    test -s "$T/state/audit.log" -a -e "$T/state/lock"
 run 0 -c "$T/retention.conf" audit --now @$now
 run 0 -c "$T/retention.conf" prune --now @$((now + day))
 is "$(sq "$db" 'SELECT count(*) FROM contact')" 2 \
