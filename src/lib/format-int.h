@@ -104,6 +104,12 @@ struct ret_parser {
     int chosen;             /* index into cand, -1 */
     unsigned seen;          /* lines looked at while detecting */
     bool locked;
+    /* the last CLF time parsed: "dd/Mon/yyyy:" and " +hhmm" with the
+     * UTC time of that day's 00:00:00 and the offset (scan_fields) */
+    char clf_day[12], clf_zone[6];
+    int64_t clf_base;
+    int32_t clf_off;
+    bool clf_have;
 };
 
 /* Per-line time accumulation while storing fields. */

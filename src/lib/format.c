@@ -1288,6 +1288,53 @@ quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
     return e;
 }
 
+/* Seconds of "hh:mm:ss" at p, -1 when it is not that. */
+static inline int32_t
+clf_sod(const char *p)
+{
+    unsigned h1 = (unsigned)(unsigned char)p[0] - '0',
+             h2 = (unsigned)(unsigned char)p[1] - '0',
+             m1 = (unsigned)(unsigned char)p[3] - '0',
+             m2 = (unsigned)(unsigned char)p[4] - '0',
+             s1 = (unsigned)(unsigned char)p[6] - '0',
+             s2 = (unsigned)(unsigned char)p[7] - '0';
+    unsigned hh = h1 * 10 + h2, mi = m1 * 10 + m2, ss = s1 * 10 + s2;
+
+    if (p[2] != ':' || p[5] != ':' || h1 > 9 || h2 > 9 || m1 > 9 ||
+        m2 > 9 || s1 > 9 || s2 > 9 || hh > 23 || mi > 59 || ss > 60)
+        return -1;
+    return (int32_t)(hh * 3600 + mi * 60 + ss);
+}
+
+/* A CLF time "dd/Mon/yyyy:hh:mm:ss +hhmm" (26 bytes) of the same day and
+ * offset as the last one: only the time of day is read. Otherwise the
+ * full parser, whose result is remembered for the next line. The result
+ * is that of ret__time_clf() either way. */
+static inline bool
+time_clf_cached(ret_parser *ps, const char *p, size_t n, int64_t *utc,
+                int32_t *off)
+{
+    int32_t sod;
+
+    if (n == 26 && ps->clf_have && memcmp(p, ps->clf_day, 12) == 0 &&
+        memcmp(p + 20, ps->clf_zone, 6) == 0 && (sod = clf_sod(p + 12)) >= 0) {
+        *utc = ps->clf_base + sod;
+        *off = ps->clf_off;
+        return true;
+    }
+    if (!ret__time_clf(p, n, utc, off))
+        return false;
+    if (n == 26 && p[11] == ':' && p[20] == ' ' &&
+        (sod = clf_sod(p + 12)) >= 0) {
+        memcpy(ps->clf_day, p, 12);
+        memcpy(ps->clf_zone, p + 20, 6);
+        ps->clf_base = *utc - sod;
+        ps->clf_off = *off;
+        ps->clf_have = true;
+    }
+    return true;
+}
+
 /* $upstream_addr writes groups as "a:80, b:80 : c:80": is the space at
  * i part of a " : "? */
 static bool
@@ -1331,9 +1378,19 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
                 (q = memchr(l + pos, ']', e - pos)) == NULL)
                 return ret__parse_fail(err, "time", pos + 1);
             end = (size_t)(q - l) + 1;
-            if (!rec_store(r, &fl, it->kind, 0, NULL, 0, pos + 1,
-                           end - pos - 2))
+            if (end - pos - 2 == 26 && !r->has_time) {
+                /* the common case, without the general store */
+                int32_t o;
+
+                if (!time_clf_cached(ps, l + pos + 1, 26, &r->time, &o))
+                    return ret__parse_fail(err, "time", pos + 2);
+                set_field(r, RET_F_TIME, pos + 1, 26);
+                r->utc_offset = o;
+                r->has_time = true;
+            } else if (!rec_store(r, &fl, it->kind, 0, NULL, 0, pos + 1,
+                                  end - pos - 2)) {
                 return ret__parse_fail(err, fl.reason, pos + 2);
+            }
             pos = end;
             continue;
         }

@@ -778,10 +778,51 @@ test_api_edges(void)
     close_p(&x);
 }
 
+/* Consecutive lines: the parser remembers the last day and offset; every
+ * time must still be the one ret__time_clf() gives on its own. */
+static void
+test_time_cache(void)
+{
+    static const char *const t[] = {
+        "10/Oct/2000:13:55:36 -0700", "10/Oct/2000:13:55:37 -0700",
+        "10/Oct/2000:23:59:60 -0700", "11/Oct/2000:00:00:00 -0700",
+        "11/Oct/2000:00:00:00 +0200", "11/Oct/2000:00:00:00 -0700",
+        "11/oct/2000:01:02:03 -0700", "11/Oct/2001:01:02:03 -0700",
+        "29/Feb/2024:12:00:00 +0000", "29/Feb/2024:12:00:01 +0000",
+        "29/Feb/2024:24:00:00 +0000", "29/Feb/2024:12:60:00 +0000",
+        "29/Feb/2024:12:00:61 +0000", "29/Feb/2024:1a:00:00 +0000",
+        "29/Feb/2024:12-00:00 +0000", "29/Feb/2024:12:00:02 +0000",
+        "29/Feb/2023:12:00:02 +0000", "29/Feb/2024:12:00:03 +0060",
+        "1/Mar/2024:12:00:03 +0000", "01/Mar/2024:12:00:04 +0000",
+    };
+    struct P x;
+    char line[256];
+    size_t i;
+
+    open_p(&x, "combined");
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        int64_t want = -1, got;
+        int32_t wo = 0, go = 0;
+        bool okw = ret__time_clf(t[i], strlen(t[i]), &want, &wo);
+
+        snprintf(line, sizeof(line),
+                 "192.0.2.1 - - [%s] \"GET / HTTP/1.1\" 200 1 \"-\" \"a\"",
+                 t[i]);
+        got = rtime(parse(&x, line), &go);
+        if (okw)
+            ok(got == want && go == wo, "cached CLF time %s", t[i]);
+        else
+            ok(got == -1 && reason_is(&x, "time"), "cached CLF time %s fails",
+               t[i]);
+    }
+    close_p(&x);
+}
+
 int
 main(void)
 {
     test_time();
+    test_time_cache();
     test_compiler();
     test_combined();
     test_nginx();
