@@ -439,8 +439,8 @@ ret__anonymize_ip(const ret_anonymizer *a, ret_ip *ip)
     case RET_ANON_HASH:
         hash_host(a, b, nbytes, keep);
         break;
-    default:
-        ret_ip_mask(ip, a->v4bits, a->v6bits);
+    default: /* ret_ip_mask, with the part found above */
+        ret__ip_mask_bits(b, nbytes, keep);
         break;
     }
     if (a->increment != 0)

@@ -425,4 +425,10 @@ RET_HIDDEN ret_status ret__stats_mark_commit(ret__stats_mark *m, bool gzip,
                                              ret_error *err);
 RET_HIDDEN void ret__stats_mark_free(ret__stats_mark *m);
 
+/* ---- anonymize performance (ip.c, used by anonymize.c) ---- */
+
+/* Keeps the first keep bits of b[0..nbytes), zeroes the rest (keep < 0:
+ * all): ret_ip_mask of one address part. */
+RET_HIDDEN void ret__ip_mask_bits(unsigned char *b, size_t nbytes, int keep);
+
 #endif /* RET_INTERNAL_H */

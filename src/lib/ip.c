@@ -472,32 +472,32 @@ ret__ip_embedded_v4(const ret_ip *ip)
     return 0;
 }
 
-static void
-mask_bits(unsigned char *b, size_t nbytes, int keep)
+void
+ret__ip_mask_bits(unsigned char *b, size_t nbytes, int keep)
 {
-    size_t i;
+    size_t full;
 
     if (keep < 0)
         keep = 0;
-    for (i = 0; i < nbytes; i++) {
-        int bit = (int)i * 8;
-
-        if (bit >= keep)
-            b[i] = 0;
-        else if (keep - bit < 8)
-            b[i] &= (unsigned char)(0xff00u >> (keep - bit));
+    full = (size_t)keep / 8;
+    if (full >= nbytes)
+        return;
+    if (keep % 8 != 0) {
+        b[full] &= (unsigned char)(0xff00u >> (keep % 8));
+        full++;
     }
+    memset(b + full, 0, nbytes - full);
 }
 
 void
 ret_ip_mask(ret_ip *ip, int ipv4_bits, int ipv6_bits)
 {
     if (ip->family == 4)
-        mask_bits(ip->bytes, 4, ipv4_bits);
+        ret__ip_mask_bits(ip->bytes, 4, ipv4_bits);
     else if (ret__ip_embedded_v4(ip))
-        mask_bits(ip->bytes + 12, 4, ipv4_bits);
+        ret__ip_mask_bits(ip->bytes + 12, 4, ipv4_bits);
     else
-        mask_bits(ip->bytes, 16, ipv6_bits);
+        ret__ip_mask_bits(ip->bytes, 16, ipv6_bits);
 }
 
 struct net {
