@@ -801,6 +801,28 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
                     return hay + k;
             }
         }
+        /* The last (at most 15) positions: one window that ends at the
+         * last one, overlapping the loop's, its earlier positions
+         * masked off. */
+        if (i > 0 && i + m <= n) {
+            size_t j = n - m - 15;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(hay + j));
+            __m128i y = _mm_loadu_si128(
+                (const __m128i *)(const void *)(hay + j + m - 1));
+            unsigned z = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(x, f), _mm_cmpeq_epi8(y, l)));
+
+            z &= 0xffffu << (i - j);
+            while (z != 0) {
+                k = j + (size_t)__builtin_ctz(z);
+                z &= z - 1;
+                if (m <= 2 || memcmp(hay + k + 1, needle + 1, m - 2) == 0)
+                    return hay + k;
+            }
+            return NULL;
+        }
+        if (i > 0)
+            return NULL; /* no position left */
     }
 #endif
     if (m >= 3) {

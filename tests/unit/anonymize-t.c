@@ -591,6 +591,74 @@ test_property(void)
     ret_anonymizer_free(a);
 }
 
+/* A repeated client address is found at every place of every length of
+ * line: the search's blocks, its last window and its short-line path
+ * (the filler holds near misses: the address's first and last bytes). */
+static void
+test_repeat_positions(void)
+{
+    static const char *const clients[] = {
+        "1.2.3.4", "203.113.255.254", "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff",
+        "fe80::1"};
+    ret_anonymizer *a;
+    unsigned c, bad = 0, lines = 0;
+
+    ret_anonymizer_new(&a, NULL);
+    for (c = 0; c < sizeof(clients) / sizeof(clients[0]); c++) {
+        const char *ip = clients[c];
+        size_t m = strlen(ip), tail, at;
+
+        for (tail = 0; tail < 72; tail++) {
+            for (at = 0; at <= tail; at++) {
+                char line[256];
+                size_t n = 0, i, outlen;
+                const char *out;
+                ret_record rec;
+
+                memcpy(line, ip, m);
+                n = m;
+                line[n++] = ' ';
+                for (i = 0; i < tail; i++) {
+                    if (i == at) {
+                        line[n++] = '=';
+                        memcpy(line + n, ip, m);
+                        n += m;
+                        line[n++] = ';';
+                    }
+                    /* near misses: the first and last bytes, spaced */
+                    line[n++] = i % 7 == 0 ? ip[0]
+                                : i % 7 == (m - 1) % 7 ? ip[m - 1]
+                                                       : 'x';
+                }
+                if (at == tail) { /* at the very end of the line */
+                    line[n++] = '=';
+                    memcpy(line + n, ip, m);
+                    n += m;
+                }
+                memset(&rec, 0, sizeof(rec));
+                rec.line = line;
+                rec.len = n;
+                rec.naddr = 1;
+                rec.addr[0].off = 0;
+                rec.addr[0].len = (uint32_t)m;
+                rec.addr[0].kind = RET_ADDR_CLIENT;
+                lines++;
+                if (ret_anonymizer_line(a, &rec, line, n, &out, &outlen,
+                                        NULL) != RET_OK ||
+                    contains(out, outlen, ip, m)) {
+                    if (bad++ == 0) {
+                        show("in ", line, n);
+                        show("out", out, outlen);
+                    }
+                }
+            }
+        }
+    }
+    is_int(bad, 0, "a repeated client address masked at every place (%u lines)",
+           lines);
+    ret_anonymizer_free(a);
+}
+
 static void
 test_big_line(void)
 {
@@ -719,6 +787,7 @@ main(void)
     test_anonip();
     test_big_line();
     test_property();
+    test_repeat_positions();
     test_keyfile();
     is_int(ret_anonymizer_new(NULL, NULL), RET_E_INVAL, "new(NULL)");
     ret_anonymizer_free(NULL);
