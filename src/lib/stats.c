@@ -1166,8 +1166,13 @@ page_key(ret_stats *s, const ret_record *rec, size_t *len)
 
     if (p->p == NULL)
         return NULL;
-    for (i = 0; i < p->n && n < MAX_KEY; i++)
-        s->kbuf[n++] = p->p[i] == '\0' ? '?' : p->p[i];
+    /* copied whole; a NUL (rare) becomes '?' */
+    n = p->n < MAX_KEY ? p->n : MAX_KEY;
+    memcpy(s->kbuf, p->p, n);
+    if (memchr(s->kbuf, '\0', n) != NULL)
+        for (i = 0; i < n; i++)
+            if (s->kbuf[i] == '\0')
+                s->kbuf[i] = '?';
     if (s->keep_query && q->p != NULL && q->n > 0 && n < MAX_KEY) {
         s->kbuf[n++] = '?';
         for (i = 0; i < q->n && n < MAX_KEY; i++)
@@ -1176,6 +1181,9 @@ page_key(ret_stats *s, const ret_record *rec, size_t *len)
     s->kbuf[n] = '\0';
     return ret__redact_apply(s->redact, s->kbuf, n, len);
 }
+
+/* The bytes that end the host part of a URL. */
+static const unsigned char host_end[256] = {['/'] = 1, ['?'] = 1, ['#'] = 1};
 
 static const char *
 referrer_key(ret_stats *s, const ret__slice *r, size_t *len)
@@ -1192,7 +1200,7 @@ referrer_key(ret_stats *s, const ret__slice *r, size_t *len)
             break;
     h = h != NULL ? h + 3 : p;
     /* user:password@ never reaches the statistics */
-    for (he = h; he < e && *he != '/' && *he != '?' && *he != '#'; he++)
+    for (he = h; he < e && !host_end[(unsigned char)*he]; he++)
         ;
     {
         const char *at = memchr(h, '@', (size_t)(he - h));
@@ -1265,13 +1273,17 @@ common_index(const ret__slice *v, const char *const list[8])
 {
     int i;
 
-    /* the first byte rules out most entries without a call */
-    if (v->n == 0)
-        return -1;
-    for (i = 0; i < 8; i++)
-        if (v->p[0] == list[i][0] && v->n == strlen(list[i]) &&
-            memcmp(v->p, list[i], v->n) == 0)
+    /* compared inline, byte by byte: the entries are short and the
+     * first one is usually it */
+    for (i = 0; i < 8; i++) {
+        const char *c = list[i];
+        size_t k = 0;
+
+        while (k < v->n && c[k] != '\0' && c[k] == v->p[k])
+            k++;
+        if (k == v->n && c[k] == '\0')
             return i;
+    }
     return -1;
 }
 
