@@ -761,6 +761,16 @@ combo_id(ret__ua *u, const ret__ua_info *info)
 
 #define CACHE_MAX 65536
 
+/* Eight bytes at p as a word (compared, not interpreted). */
+static inline uint64_t
+word_at(const char *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+    return w;
+}
+
 uint32_t
 ret__ua_lookup(ret__ua *u, const char *ua, size_t len, uint64_t *hash)
 {
@@ -803,10 +813,10 @@ ret__ua_lookup(ret__ua *u, const char *ua, size_t len, uint64_t *hash)
     mask = u->cache_cap - 1;
     for (i = h & mask; u->cache[i].ua != NULL; i = (i + 1) & mask)
         if (u->cache[i].hash == h && u->cache[i].len == len &&
-            (len < 16 || (memcmp(u->cache[i].ua + len - 8, ua + len - 8, 8) ==
-                              0 &&
-                          memcmp(u->cache[i].ua, ua, 8) == 0)) &&
-            (len >= 16 || memcmp(u->cache[i].ua, ua, len) == 0))
+            (len < 16 ? memcmp(u->cache[i].ua, ua, len) == 0
+                      : word_at(u->cache[i].ua + len - 8) ==
+                                word_at(ua + len - 8) &&
+                            word_at(u->cache[i].ua) == word_at(ua)))
             /* same 64-bit hash, length, head and tail: the same agent */
             return u->cache[i].combo;
     ua_load(u);
