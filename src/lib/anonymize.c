@@ -326,11 +326,12 @@ ret_anonymizer_counts(const ret_anonymizer *a, ret_anon_counts *out)
 
 /* ---- building the output ---- */
 
-static void
-put(ret_anonymizer *a, const char *p, size_t n)
+/* Room for n more bytes in out; false (and oom) when there is none. */
+static bool
+reserve(ret_anonymizer *a, size_t n)
 {
     if (a->oom)
-        return;
+        return false;
     if (a->cap - a->n < n) {
         size_t cap = a->cap ? a->cap : 4096;
         char *nb;
@@ -338,17 +339,25 @@ put(ret_anonymizer *a, const char *p, size_t n)
         while (cap - a->n < n) {
             if (cap > SIZE_MAX / 2) {
                 a->oom = true;
-                return;
+                return false;
             }
             cap *= 2;
         }
         if ((nb = realloc(a->out, cap)) == NULL) {
             a->oom = true;
-            return;
+            return false;
         }
         a->out = nb;
         a->cap = cap;
     }
+    return true;
+}
+
+static void
+put(ret_anonymizer *a, const char *p, size_t n)
+{
+    if (!reserve(a, n))
+        return;
     memcpy(a->out + a->n, p, n);
     a->n += n;
 }
@@ -464,20 +473,32 @@ mask_at(ret_anonymizer *a, size_t s, size_t len, ret_ip ip, bool dotted,
     }
     /* An IPv6 address read without its unbracketed ":port" is written
      * with all its groups: compressed, the port would read as a group. */
+    if (!(glued && ip.family == 6)) {
+        /* The usual case: the text is formatted in place in out. */
+        if (s > a->copied)
+            put(a, a->line + a->copied, s - a->copied);
+        if (reserve(a, 64)) {
+            char *o = a->out + a->n;
+
+            a->n += ported ? ret__ip_format_full(&ip, dotted, o)
+                           : ret__ip_format(&ip, dotted, o);
+        }
+        a->copied = s + len;
+        a->edits++;
+        return;
+    }
     n = ported ? ret__ip_format_full(&ip, dotted, p)
                : ret__ip_format(&ip, dotted, p);
-    if (glued && ip.family == 6) {
-        if (p[0] == ':') {
-            p -= 4;
-            memcpy(p, "0000", 4);
-            n += 4;
-        } else {
-            for (first = 0; first < n && p[first] != ':'; first++)
-                ;
-            while (first++ < 4) {
-                *--p = '0';
-                n++;
-            }
+    if (p[0] == ':') {
+        p -= 4;
+        memcpy(p, "0000", 4);
+        n += 4;
+    } else {
+        for (first = 0; first < n && p[first] != ':'; first++)
+            ;
+        while (first++ < 4) {
+            *--p = '0';
+            n++;
         }
     }
     edit(a, s, s + len, p, n);
