@@ -36,8 +36,10 @@
 #define MIN_BATCH 16
 #define MAX_BATCH 65536
 #define BUSY_TIMEOUT_MS 5000
-#define GAP_MS 2            /* pause between batches, plus jitter */
-#define CONTENDED_GAP_MS 20 /* pause after we had to wait for the lock */
+#define GAP_MS 2            /* pause between incremental_vacuum steps */
+#define CONTENDED_GAP_MS 20 /* pause after another writer was seen */
+#define FAIR_MS 1500.0      /* uncontended work between two long pauses */
+#define FAIR_PAUSE_MS 110   /* longer than SQLite's longest busy sleep */
 #define VACUUM_STEP 512     /* pages freed per incremental_vacuum */
 #define WAL_PAGES 65536     /* checkpoint (passively) past this WAL size */
 
@@ -87,6 +89,12 @@ struct work {
     size_t batch;
     unsigned seed;
     int contended;
+    sqlite3_stmt *dv;   /* PRAGMA data_version: others' commits */
+    int64_t dv_last;    /* its value in our last batch */
+    bool dv_have;
+    double t_fair;      /* end of the last long pause */
+    int busy_calls;     /* our busy handler's, in total */
+    int busy_seen;      /* its value at the last batch_begin */
     double t_commit; /* set by the WAL hook once the lock is released */
 };
 
@@ -316,6 +324,7 @@ work_free(struct work *w)
     sqlite3_finalize(w->del.st);
     sqlite3_finalize(w->upd_restrict.st);
     sqlite3_finalize(w->upd_anon.st);
+    sqlite3_finalize(w->dv);
     for (i = 0; i < w->n; i++) {
         val_clear(&w->c[i].ts);
         val_clear(&w->c[i].completed);
@@ -408,6 +417,7 @@ work_init(struct work *w, sqlite3 *db, const struct ret__tabspec *sp,
     w->flags = flags;
     w->batch = 256;
     w->seed = (unsigned)now ^ (unsigned)(uintptr_t)w;
+    w->t_fair = now_ms();
     if (sp->table == NULL || *sp->table == '\0')
         return ret__fail(err, RET_E_INVAL, "%s: no table given", sp->path);
     if (mode != RET__TAB_ERASE && sp->col[RET_COL_TIME] == NULL)
@@ -770,18 +780,89 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     return SQLITE_OK;
 }
 
-/* Starts a write transaction; *t1 is when the lock was got. */
+/* SQLite's busy timeout (the same sleeps, BUSY_TIMEOUT_MS in all), but
+ * counting its calls: a call means another connection held the lock. */
+static int
+busy_handler(void *arg, int n)
+{
+    static const unsigned char delays[] = {1,  2,  5,  10, 15, 20,
+                                           25, 25, 25, 50, 50, 100};
+    struct work *w = arg;
+    int i, total = 0, d;
+
+    for (i = 0; i < n && i < (int)sizeof(delays); i++)
+        total += delays[i];
+    if (n >= (int)sizeof(delays))
+        total += (n - (int)sizeof(delays)) * 100;
+    d = n < (int)sizeof(delays) ? delays[n] : 100;
+    if (total >= BUSY_TIMEOUT_MS)
+        return 0;
+    if (total + d > BUSY_TIMEOUT_MS)
+        d = BUSY_TIMEOUT_MS - total;
+    w->busy_calls++;
+    sleep_ms((unsigned)d);
+    return 1;
+}
+
+/* Starts a write transaction; *t1 is when the lock was got. Another
+ * writer is seen when we had to wait for the lock (our busy handler was
+ * called), or when someone else committed since our last batch
+ * (data_version changed). */
 static ret_status
 batch_begin(struct work *w, double *t1, ret_error *err)
 {
-    double t0 = now_ms();
+    int64_t v;
 
     if (sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return ret__db_fail(err, w->db, w->spec->path, "begin");
     *t1 = now_ms();
-    if (*t1 - t0 > 2.0)
+    if (w->busy_calls != w->busy_seen)
         w->contended = 16; /* someone else wrote: leave them room */
+    w->busy_seen = w->busy_calls;
+    if (w->dv == NULL &&
+        sqlite3_prepare_v2(w->db, "PRAGMA data_version", -1, &w->dv, NULL) !=
+            SQLITE_OK)
+        w->dv = NULL;
+    if (w->dv != NULL && sqlite3_step(w->dv) == SQLITE_ROW) {
+        v = sqlite3_column_int64(w->dv, 0);
+        if (w->dv_have && v != w->dv_last)
+            w->contended = 16;
+        w->dv_last = v;
+        w->dv_have = true;
+    }
+    if (w->dv != NULL)
+        sqlite3_reset(w->dv);
     return RET_OK;
+}
+
+/*
+ * Lets other writers in between two batches. SQLite gives no sign of a
+ * writer waiting in its busy handler, which retries after sleeps of up
+ * to 100 ms: so when another writer was seen (it waited for us, or it
+ * committed meanwhile), every batch is followed by a pause of 20-40 ms;
+ * otherwise the next batch follows at once (yielding the processor
+ * would not wake a sleeping writer, and on a loaded machine costs a
+ * time slice a batch), and after FAIR_MS of such
+ * work the lock is left free for FAIR_PAUSE_MS, longer than any busy
+ * sleep, so that a writer that has not got in yet surely does (and is
+ * seen from then on). A writer with a busy timeout above about 1.6 s is
+ * never refused; the cost is about 7% of a long prune, none of a short
+ * one.
+ */
+static void
+batch_pause(struct work *w, bool more)
+{
+    double t = now_ms();
+
+    if (w->contended) {
+        w->contended--;
+        sleep_ms(CONTENDED_GAP_MS +
+                 (unsigned)(rand_r(&w->seed) % (CONTENDED_GAP_MS + 1)));
+        w->t_fair = now_ms();
+    } else if (more && t - w->t_fair > FAIR_MS) {
+        sleep_ms(FAIR_PAUSE_MS);
+        w->t_fair = now_ms();
+    }
 }
 
 /* Commits k changes begun at t1, adapts the batch size to the measured
@@ -813,13 +894,7 @@ batch_commit(struct work *w, double t1, size_t k, bool more, ret_error *err)
     } else if (w->batch < MAX_BATCH / 2) {
         w->batch *= 2;
     }
-    if (more || w->contended) {
-        unsigned gap = w->contended ? CONTENDED_GAP_MS : GAP_MS;
-
-        if (w->contended)
-            w->contended--;
-        sleep_ms(gap + (unsigned)(rand_r(&w->seed) % (gap + 1)));
-    }
+    batch_pause(w, more);
     return RET_OK;
 }
 
@@ -878,77 +953,107 @@ fast_path(const struct work *w)
     return true;
 }
 
+/* Binds v (NULL: the integer d) to the parameter name of each of n
+ * statements. */
+static void
+bind_all(sqlite3_stmt **sts, int n, const char *name, sqlite3_value *v,
+         int64_t d)
+{
+    int i, j;
+
+    for (i = 0; i < n; i++) {
+        if ((j = sqlite3_bind_parameter_index(sts[i], name)) == 0)
+            continue;
+        if (v != NULL)
+            sqlite3_bind_value(sts[i], j, v);
+        else
+            sqlite3_bind_int64(sts[i], j, d);
+    }
+}
+
+/*
+ * A batch is a range of the time index: bnd finds, without the lock and
+ * from the index alone, the time n rows past the lower bound, and rng
+ * deletes every unheld row between the two as one range DELETE (the plan
+ * of a plain `DELETE ... WHERE t < ?`, no rowid list). Held rows stay
+ * below the next lower bound. When n rows share one time, one deletes
+ * the next n unheld rows by rowid instead, as often as needed.
+ */
 static ret_status
 run_fast(struct work *w, int64_t cutoff, ret_error *err)
 {
     const char *t = w->q[RET_COL_TIME];
-    sqlite3_stmt *st = NULL, *pre = NULL;
-    sqlite3_value *lo = NULL;
+    sqlite3_stmt *sts[3] = {NULL, NULL, NULL};
+    sqlite3_stmt *bnd, *rng, *one;
+    sqlite3_value *b = NULL;
     ret_status rs = RET_OK;
+    char *sql[3];
     int i;
 
-    /* pre reads the next batch's index pages (and hold column) without
-     * the lock, so that the DELETE finds most of them in memory, and
-     * its latest time: the next batch starts there, past held rows. */
-    for (i = 0; i < 2; i++) {
-        char *verb = i ? sqlite3_mprintf("DELETE FROM %s WHERE rowid IN "
-                                         "(SELECT rt.rowid",
-                                         w->qtable)
-                       : sqlite3_mprintf("SELECT count(*), max(x) FROM "
-                                         "(SELECT %s AS x", t);
-        char *sql = verb == NULL ? NULL : sqlite3_mprintf(
-            "%s FROM %s AS rt WHERE "
-            "%s < :hi AND %s >= :lo AND typeof(%s) IN ('integer','real') "
-            "AND NOT %s%s ORDER BY %s LIMIT :n)",
-            verb, w->qtable, t, t, t, w->held, w->filter, t);
-
-        sqlite3_free(verb);
-
-        rs = prepare(w, sql, i ? &st : &pre, err);
-        sqlite3_free(sql);
-        if (rs != RET_OK)
-            goto out;
-    }
-    bind_common(w, st);
-    bind_common(w, pre);
-    for (i = 0; i < 2; i++) {
-        sqlite3_stmt *x = i ? st : pre;
-
-        sqlite3_bind_int64(x, sqlite3_bind_parameter_index(x, ":hi"), cutoff);
-        sqlite3_bind_int64(x, sqlite3_bind_parameter_index(x, ":lo"),
-                           INT64_MIN);
-    }
+    sql[0] = sqlite3_mprintf("SELECT %s, %s > :lo FROM %s AS rt WHERE "
+                             "%s >= :lo AND %s < :hi AND typeof(%s) IN "
+                             "('integer','real') ORDER BY %s LIMIT 1 "
+                             "OFFSET :n",
+                             t, t, w->qtable, t, t, t, t);
+    sql[1] = sqlite3_mprintf("DELETE FROM %s AS rt WHERE %s >= :lo AND "
+                             "%s < :b AND typeof(%s) IN ('integer','real') "
+                             "AND NOT %s%s",
+                             w->qtable, t, t, t, w->held, w->filter);
+    sql[2] = sqlite3_mprintf("DELETE FROM %s WHERE rowid IN (SELECT "
+                             "rt.rowid FROM %s AS rt WHERE %s < :hi AND "
+                             "%s >= :lo AND typeof(%s) IN ('integer','real') "
+                             "AND NOT %s%s ORDER BY %s LIMIT :n)",
+                             w->qtable, w->qtable, t, t, t, w->held,
+                             w->filter, t);
+    for (i = 0; i < 3; i++)
+        if (rs == RET_OK)
+            rs = prepare(w, sql[i], &sts[i], err);
+    for (i = 0; i < 3; i++)
+        sqlite3_free(sql[i]);
+    if (rs != RET_OK)
+        goto out;
+    bnd = sts[0];
+    rng = sts[1];
+    one = sts[2];
+    for (i = 0; i < 3; i++)
+        bind_common(w, sts[i]);
+    bind_all(sts, 3, ":hi", NULL, cutoff);
+    bind_all(sts, 3, ":lo", NULL, INT64_MIN);
     for (;;) {
+        sqlite3_stmt *del;
         double t1;
-        size_t k, want;
+        size_t k, want = w->batch;
+        bool adv = true;
         int rc;
 
-        want = w->batch;
-        sqlite3_bind_int64(pre, sqlite3_bind_parameter_index(pre, ":n"),
+        sqlite3_bind_int64(bnd, sqlite3_bind_parameter_index(bnd, ":n"),
                            (sqlite3_int64)want);
-        rc = sqlite3_step(pre);
-        if (rc != SQLITE_ROW) {
-            sqlite3_reset(pre);
+        rc = sqlite3_step(bnd);
+        sqlite3_value_free(b);
+        b = NULL;
+        if (rc == SQLITE_ROW) {
+            adv = sqlite3_column_int(bnd, 1) != 0;
+            b = sqlite3_value_dup(sqlite3_column_value(bnd, 0));
+        }
+        sqlite3_reset(bnd);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
             rs = ret__db_fail(err, w->db, w->spec->path, "read");
             goto out;
         }
-        if (sqlite3_column_int64(pre, 0) == 0) {
-            sqlite3_reset(pre);
-            break; /* nothing left below the cutoff but held rows */
-        }
-        sqlite3_value_free(lo);
-        lo = sqlite3_value_dup(sqlite3_column_value(pre, 1));
-        sqlite3_reset(pre);
-        if (lo == NULL) {
+        if (rc == SQLITE_ROW && b == NULL) {
             rs = ret__fail(err, RET_E_NOMEM, "out of memory");
             goto out;
         }
+        del = adv ? rng : one;
+        if (adv)
+            bind_all(&rng, 1, ":b", b, cutoff); /* no row: up to cutoff */
+        else
+            sqlite3_bind_int64(one, sqlite3_bind_parameter_index(one, ":n"),
+                               (sqlite3_int64)want);
         if ((rs = batch_begin(w, &t1, err)) != RET_OK)
             goto out;
-        sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":n"),
-                           (sqlite3_int64)want);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
+        rc = sqlite3_step(del);
+        sqlite3_reset(del);
         if (rc != SQLITE_DONE) {
             rs = ret__db_fail(err, w->db, w->spec->path, "delete");
             sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
@@ -957,18 +1062,21 @@ run_fast(struct work *w, int64_t cutoff, ret_error *err)
         k = (size_t)sqlite3_changes(w->db);
         w->res.deleted += k;
         w->res.examined += k;
-        if ((rs = batch_commit(w, t1, k, k == want, err)) != RET_OK)
+        /* a range held want rows, deleted or held */
+        if ((rs = batch_commit(w, t1, b && adv ? want : k,
+                               adv ? b != NULL : k == want, err)) != RET_OK)
             goto out;
-        if (k < want)
-            break;
-        /* Every unheld row below lo is gone (those at lo may remain). */
-        sqlite3_bind_value(st, sqlite3_bind_parameter_index(st, ":lo"), lo);
-        sqlite3_bind_value(pre, sqlite3_bind_parameter_index(pre, ":lo"), lo);
+        if (adv && b == NULL)
+            break; /* the last range, up to the cutoff */
+        if (!adv && k < want)
+            break; /* nothing left below the cutoff but held rows */
+        if (adv)
+            bind_all(sts, 3, ":lo", b, 0); /* every unheld row below is gone */
     }
 out:
-    sqlite3_value_free(lo);
-    sqlite3_finalize(st);
-    sqlite3_finalize(pre);
+    sqlite3_value_free(b);
+    for (i = 0; i < 3; i++)
+        sqlite3_finalize(sts[i]);
     return rs;
 }
 
@@ -1210,8 +1318,10 @@ ret__table_run(sqlite3 *db, const struct ret__tabspec *sp, int mode,
         goto out;
     if (!dry && (st = prepare_apply(&w, err)) != RET_OK)
         goto out;
-    if (!dry)
+    if (!dry) {
         sqlite3_wal_hook(db, wal_hook, &w);
+        sqlite3_busy_handler(db, busy_handler, &w);
+    }
     if (mode == RET__TAB_ERASE) {
         if (subject == NULL || *subject == '\0') {
             st = ret__fail(err, RET_E_INVAL, "no subject given");
@@ -1245,8 +1355,10 @@ ret__table_run(sqlite3 *db, const struct ret__tabspec *sp, int mode,
     if (mode != RET__TAB_ERASE)
         res->oldest = w.res.oldest;
 out:
-    if (!dry)
+    if (!dry) {
         sqlite3_wal_autocheckpoint(db, 1000); /* SQLite's own hook again */
+        sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    }
     work_free(&w);
     return st;
 }
