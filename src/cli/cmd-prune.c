@@ -325,10 +325,35 @@ print_prune(const struct seen *s, const ret_prune_report *r)
                    r->source, r->table, r->table_result.deleted,
                    r->table_result.restricted, r->table_result.anonymized,
                    r->table_result.examined, r->table_result.held);
+        if (s->g->verbose > 0 && !s->o->dry_run)
+            printf("table %s %s: longest write lock %.1f ms, final "
+                   "checkpoint %.1f ms\n",
+                   r->source, r->table, r->table_result.max_lock_ms,
+                   r->table_result.checkpoint_ms);
         break;
     default:
         break;
     }
+}
+
+/* The notes of a table source (ret_table_result.flags), as warnings. */
+static void
+warn_table(const struct seen *s, const ret_prune_report *r)
+{
+    unsigned f = r->table_result.flags;
+
+    if (r->table == NULL)
+        return;
+    if (f & RET_TABLE_NO_INDEX)
+        cli_warn(s->g, "%s %s: the time column has no index: the query "
+                 "plan is a scan", r->source, r->table);
+    if (f & RET_TABLE_WAL_KEPT)
+        cli_warn(s->g, "%s %s: readers kept the WAL from being truncated: "
+                 "deleted data may remain in it until the next checkpoint",
+                 r->source, r->table);
+    if (f & RET_TABLE_NO_VACUUM)
+        cli_warn(s->g, "%s %s: auto_vacuum is not incremental: freed pages "
+                 "stay in the file (zeroed)", r->source, r->table);
 }
 
 static void
@@ -345,6 +370,7 @@ on_report(const ret_prune_report *r, void *arg)
         cli_warn(s->g, "%s: %" PRIu64 " line%s without a time kept", r->source,
                  r->untimed, r->untimed == 1 ? "" : "s");
     }
+    warn_table(s, r);
     if (r->outcome == RET_PRUNE_VIOLATION)
         s->violations++;
     if (s->o->mode == MODE_AUDIT) {

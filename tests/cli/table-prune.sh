@@ -121,4 +121,33 @@ run 0 -c "$T/retention.conf" prune --now @$((now + day))
 is "$(sq "$db" 'SELECT count(*) FROM contact')" 2 \
     "a day later the request handled yesterday is deleted too"
 
+# ---- notes on a table: no index on the time column, no incremental vacuum ----
+sq "$db" <<SQL
+CREATE TABLE noidx (id INTEGER PRIMARY KEY, ts INTEGER, body TEXT);
+INSERT INTO noidx (ts, body) VALUES ($now - 100 * $day, 'noidx-expired'),
+    ($now - 95 * $day, 'noidx-expired-2'), ($now - $day, 'noidx-recent');
+SQL
+noidx="--sqlite $db --table noidx --time-column ts --max-age 90d --schedule none --now @$now"
+run 3 audit $noidx
+like "$T/err" 'noidx: the time column has no index: the query plan is a scan' \
+    "audit warns about a time column without an index"
+run 0 -q prune $noidx
+is "$(cat "$T/err")" "" "-q: no warning"
+sq "$db" "INSERT INTO noidx (ts, body) VALUES ($now - 99 * $day, 'noidx-expired-3')"
+run 0 -v prune $noidx
+like "$T/err" 'noidx: the time column has no index: the query plan is a scan' \
+    "prune warns about a time column without an index"
+like "$T/err" 'noidx: auto_vacuum is not incremental' \
+    "prune warns that freed pages stay in the file"
+like "$T/out" 'table .* noidx: longest write lock [0-9.]* ms' \
+    "-v shows the longest write lock"
+is "$(sq "$db" "SELECT group_concat(body) FROM noidx")" noidx-recent \
+    "and still deletes the expired rows"
+sq "$db" "INSERT INTO sms_log (sent_at, body) VALUES ($now - 99 * $day, 'x')"
+run 0 prune $adhoc
+unlike "$T/err" 'no index' "an indexed time column gets no index warning"
+sq "$db" "CREATE INDEX noidx_ts ON noidx (ts)"
+run 0 audit $noidx
+unlike "$T/err" 'no index' "nor does the table once it is indexed"
+
 done_testing
