@@ -691,12 +691,16 @@ format_v6(const ret_ip *ip, bool dotted, bool compress, char *buf)
 size_t
 ret__ip_format(const ret_ip *ip, bool dotted, char *buf)
 {
+    if (ip->family == 4) /* most addresses: not through format_v6 */
+        return put_quad(buf, ip->bytes);
     return format_v6(ip, dotted, true, buf);
 }
 
 size_t
 ret__ip_format_full(const ret_ip *ip, bool dotted, char *buf)
 {
+    if (ip->family == 4)
+        return put_quad(buf, ip->bytes);
     return format_v6(ip, dotted, false, buf);
 }
 
