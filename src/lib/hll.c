@@ -140,6 +140,29 @@ rd64(const unsigned char *p)
     return v;
 }
 
+/* The 1..7 bytes at p as memcpy() would put them into a zeroed word,
+ * without a call: overlapping loads on little-endian hosts. */
+static inline uint64_t
+tail64(const unsigned char *p, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t lo, hi;
+
+    if (n >= 4) {
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+    }
+    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+           (uint64_t)p[n - 1] << (8 * (n - 1));
+#else
+    uint64_t b = 0;
+
+    memcpy(&b, p, n);
+    return b;
+#endif
+}
+
 uint64_t
 ret__hash(const void *data, size_t n, uint64_t seed)
 {
@@ -162,7 +185,7 @@ ret__hash(const void *data, size_t n, uint64_t seed)
         n -= 8;
     }
     if (n > 0)
-        memcpy(&b, p, n);
+        b = tail64(p, n);
     h = mum(a ^ k1 ^ h, b ^ k2 ^ (uint64_t)n);
     return mum(h ^ k0, h ^ k3);
 }
