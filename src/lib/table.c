@@ -38,7 +38,7 @@
 #define BUSY_TIMEOUT_MS 5000
 #define GAP_MS 2            /* pause between incremental_vacuum steps */
 #define CONTENDED_GAP_MS 20 /* pause after another writer was seen */
-#define FAIR_MS 1500.0      /* uncontended work between two long pauses */
+#define FAIR_MS 2000.0      /* uncontended work between two long pauses */
 #define FAIR_PAUSE_MS 110   /* longer than SQLite's longest busy sleep */
 #define VACUUM_STEP 512     /* pages freed per incremental_vacuum */
 #define WAL_PAGES 65536     /* checkpoint (passively) past this WAL size */
@@ -845,8 +845,8 @@ batch_begin(struct work *w, double *t1, ret_error *err)
  * time slice a batch), and after FAIR_MS of such
  * work the lock is left free for FAIR_PAUSE_MS, longer than any busy
  * sleep, so that a writer that has not got in yet surely does (and is
- * seen from then on). A writer with a busy timeout above about 1.6 s is
- * never refused; the cost is about 7% of a long prune, none of a short
+ * seen from then on). A writer with a busy timeout above about 2.2 s is
+ * never refused; the cost is about 5% of a long prune, none of a short
  * one.
  */
 static void
