@@ -6,7 +6,9 @@
  * rowid)); each is decided, and the changes are applied in short
  * BEGIN IMMEDIATE transactions whose size adapts to the measured time so
  * that the write lock is never held for long: portal applications keep
- * writing meanwhile. Every change re-checks, in the same statement, that
+ * writing meanwhile (see batch_pause for when the lock is left free).
+ * Rows due by time alone are deleted by ranges of the time index
+ * (run_fast). Every change re-checks, in the same statement, that
  * the row still is what was decided on (same time, same completion, not
  * held since), so a hold placed during the run always wins.
  *
