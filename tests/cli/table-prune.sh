@@ -150,4 +150,15 @@ sq "$db" "CREATE INDEX noidx_ts ON noidx (ts)"
 run 0 audit $noidx
 unlike "$T/err" 'no index' "nor does the table once it is indexed"
 
+# a reader in an open transaction keeps the WAL from being truncated
+sq "$db" "INSERT INTO noidx (ts, body) VALUES ($now - 99 * $day, 'noidx-expired-4')"
+(echo "BEGIN; SELECT count(*) FROM noidx;"; sleep 4) | "$SQLITE3" "$db" >/dev/null &
+reader=$!
+sleep 1
+run 0 prune $noidx
+like "$T/err" 'noidx: readers kept the WAL from being truncated' \
+    "prune warns when a reader kept the WAL"
+kill "$reader" 2>/dev/null || :
+wait "$reader" 2>/dev/null || :
+
 done_testing
