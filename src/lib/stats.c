@@ -1267,25 +1267,55 @@ opted_out(const ret_stats *s, const ret_record *rec)
                        strlen(s->optout_cookie)));
 }
 
-/* The lengths of the entries of common_methods and common_protocols. */
-static const unsigned char common_methods_len[8] = {3, 4, 4, 3, 6, 7, 5, 7};
-static const unsigned char common_protocols_len[8] = {8, 8, 8, 6,
-                                                      8, 6, 8, 1};
-
-/* The index of a method or protocol in a list of eight, or -1: the
- * length and the last byte rule out most entries before a compare. */
+/* The index of a method in common_methods, or -1: compares of a known
+ * length, which the compiler turns into a load or two. */
 static int
-common_index(const ret__slice *v, const char *const list[8],
-             const unsigned char len[8])
+method_index(const ret__slice *v)
 {
-    int i;
+    const char *p = v->p;
 
-    if (v->n == 0 || v->n > 8)
-        return -1;
-    for (i = 0; i < 8; i++)
-        if (len[i] == v->n && list[i][v->n - 1] == v->p[v->n - 1] &&
-            memcmp(v->p, list[i], v->n) == 0)
-            return i;
+    switch (v->n) {
+    case 3:
+        return memcmp(p, "GET", 3) == 0 ? 0 : memcmp(p, "PUT", 3) == 0 ? 3 : -1;
+    case 4:
+        return memcmp(p, "POST", 4) == 0   ? 1
+               : memcmp(p, "HEAD", 4) == 0 ? 2
+                                           : -1;
+    case 5:
+        return memcmp(p, "PATCH", 5) == 0 ? 6 : -1;
+    case 6:
+        return memcmp(p, "DELETE", 6) == 0 ? 4 : -1;
+    case 7:
+        return memcmp(p, "OPTIONS", 7) == 0   ? 5
+               : memcmp(p, "CONNECT", 7) == 0 ? 7
+                                              : -1;
+    }
+    return -1;
+}
+
+/* The index of a protocol in common_protocols, or -1. */
+static int
+protocol_index(const ret__slice *v)
+{
+    const char *p = v->p;
+
+    switch (v->n) {
+    case 1:
+        return p[0] == '-' ? 7 : -1;
+    case 6:
+        return memcmp(p, "HTTP/2", 6) == 0   ? 3
+               : memcmp(p, "HTTP/3", 6) == 0 ? 5
+                                             : -1;
+    case 8:
+        if (memcmp(p, "HTTP/", 5) != 0 || p[6] != '.')
+            return -1;
+        return memcmp(p + 5, "1.1", 3) == 0   ? 0
+               : memcmp(p + 5, "1.0", 3) == 0 ? 1
+               : memcmp(p + 5, "2.0", 3) == 0 ? 2
+               : memcmp(p + 5, "3.0", 3) == 0 ? 4
+               : memcmp(p + 5, "0.9", 3) == 0 ? 6
+                                              : -1;
+    }
     return -1;
 }
 
@@ -1324,8 +1354,7 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
     d->hour_hits[hour]++;
     d->hour_bytes[hour] += bytes;
     if (rec->f[RET_F_METHOD].p != NULL) {
-        int mi = common_index(&rec->f[RET_F_METHOD], common_methods,
-                              common_methods_len);
+        int mi = method_index(&rec->f[RET_F_METHOD]);
         if (mi >= 0) {
             d->method_hits[mi]++;
             d->method_bytes[mi] += bytes;
@@ -1338,8 +1367,7 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
         }
     }
     if (rec->f[RET_F_PROTOCOL].p != NULL) {
-        int pi = common_index(&rec->f[RET_F_PROTOCOL], common_protocols,
-                              common_protocols_len);
+        int pi = protocol_index(&rec->f[RET_F_PROTOCOL]);
         if (pi >= 0) {
             d->proto_hits[pi]++;
             d->proto_bytes[pi] += bytes;
