@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,19 @@ cli_usage_error(const struct cli *g, const char *fmt, ...)
     else
         fprintf(stderr, "Try 'retention %s --help'.\n", g->command);
     return EXIT_USAGE;
+}
+
+int
+cli_option_error(const struct cli *g, int ch, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+    if (ch == ':')
+        return cli_usage_error(g, "option '%s' needs an argument", arg);
+    /* An unknown short option: optind may still point at its group. */
+    if (optopt > 0 && optopt < 256 && strncmp(arg, "--", 2) != 0)
+        return cli_usage_error(g, "unknown option '-%c'", optopt);
+    return cli_usage_error(g, "unknown option '%s'", arg);
 }
 
 int

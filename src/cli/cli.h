@@ -54,6 +54,9 @@ int cli_fail(const struct cli *g, ret_status st, const ret_error *err);
 /* Usage error: message plus "Try 'retention CMD --help'."; returns 2. */
 int cli_usage_error(const struct cli *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The usage error for what getopt_long() returned as ch (':' or '?'):
+ * "option '--x' needs an argument" or "unknown option '-y'"; returns 2. */
+int cli_option_error(const struct cli *g, int ch, char **argv);
 /* Maps a library status to an exit code. */
 int cli_exit_code(ret_status st);
 

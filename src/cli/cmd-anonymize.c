@@ -679,15 +679,8 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
         case 'h':
             rc = cli_help(usage_text);
             goto out;
-        case ':':
-            cli_usage_error(g, "option '%s' needs an argument",
-                            av[optind - 1]);
-            goto out;
         default:
-            if (optopt != 0)
-                cli_usage_error(g, "unknown option '-%c'", optopt);
-            else
-                cli_usage_error(g, "unknown option '%s'", av[optind - 1]);
+            cli_option_error(g, ch, av);
             goto out;
         }
     }

@@ -93,12 +93,8 @@ cmd_erase(struct cli *g, int argc, char **argv)
             break;
         case 'h':
             return cli_help(erase_help);
-        case ':':
-            return cli_usage_error(g, "option '%s' needs an argument",
-                                   argv[optind - 1]);
         default:
-            return cli_usage_error(g, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(g, ch, argv);
         }
     }
     if (optind < argc)

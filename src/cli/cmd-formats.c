@@ -34,8 +34,7 @@ cmd_formats(struct cli *g, int argc, char **argv)
         case 'h':
             return cli_help(usage_text);
         default:
-            return cli_usage_error(g, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(g, ch, argv);
         }
     }
     if (optind < argc)

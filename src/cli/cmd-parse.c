@@ -457,7 +457,7 @@ cmd_parse(struct cli *g, int argc, char **argv)
     char **files;
     int ch, nfiles, i, rc = EXIT_OK;
 
-    while ((ch = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+:f:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'f':
             spec = optarg;
@@ -467,12 +467,8 @@ cmd_parse(struct cli *g, int argc, char **argv)
             break;
         case 'h':
             return cli_help(usage_text);
-        case ':':
-            return cli_usage_error(g, "option '%s' needs an argument",
-                                   argv[optind - 1]);
         default:
-            return cli_usage_error(g, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(g, ch, argv);
         }
     }
     memset(&err, 0, sizeof(err));

@@ -77,8 +77,7 @@ check(struct cli *g, int argc, char **argv)
         case 'h':
             return cli_help(usage_text);
         default:
-            return cli_usage_error(g, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(g, ch, argv);
         }
     }
     if (argc - optind > 1)
@@ -136,7 +135,7 @@ explain(struct cli *g, int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
         if (ch == 'h')
             return cli_help(usage_text);
-        return cli_usage_error(g, "unknown option '%s'", argv[optind - 1]);
+        return cli_option_error(g, ch, argv);
     }
     if (argc - optind > 1)
         return cli_usage_error(g, "explain takes one FILE");
@@ -297,12 +296,8 @@ decide(struct cli *g, int argc, char **argv)
             break;
         case 'h':
             return cli_help(usage_text);
-        case ':':
-            return cli_usage_error(g, "option '%s' needs an argument",
-                                   argv[optind - 1]);
         default:
-            return cli_usage_error(g, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(g, ch, argv);
         }
     }
     if (argc - optind != 2)

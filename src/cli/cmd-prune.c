@@ -525,15 +525,8 @@ parse_opts(struct cli *g, int argc, char **argv, struct opts *o)
         case 'h':
             cli_help(help);
             return 1;
-        case ':':
-            cli_usage_error(g, "option '%s' needs an argument",
-                            argv[optind - 1]);
-            return -1;
         default:
-            if (optopt != 0 && optopt < 256)
-                cli_usage_error(g, "unknown option '-%c'", optopt);
-            else
-                cli_usage_error(g, "unknown option '%s'", argv[optind - 1]);
+            cli_option_error(g, ch, argv);
             return -1;
         }
     }

@@ -164,7 +164,7 @@ ingest(struct cli *g, int argc, char **argv)
     ret_status st;
     int ch, rc = EXIT_OK;
 
-    while ((ch = getopt_long(argc, argv, "+d:f:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+:d:f:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'f': fmt = optarg; break;
@@ -186,7 +186,7 @@ ingest(struct cli *g, int argc, char **argv)
         case 'T': now = optarg; break;
         case 'h': return cli_help(ingest_text);
         default:
-            return cli_usage_error(g, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(g, ch, argv);
         }
     }
     if (optind >= argc)
@@ -328,7 +328,7 @@ report(struct cli *g, int argc, char **argv)
     int ch, rc;
 
     ret_report_options_init(&o);
-    while ((ch = getopt_long(argc, argv, "+d:F:o:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+:d:F:o:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'A':
@@ -366,7 +366,7 @@ report(struct cli *g, int argc, char **argv)
         case 'S': o.site = optarg; break;
         case 'h': return cli_help(report_text);
         default:
-            return cli_usage_error(g, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(g, ch, argv);
         }
     }
     if (optind < argc)
@@ -434,12 +434,12 @@ merge(struct cli *g, int argc, char **argv)
     ret_status st;
     int ch, rc = EXIT_OK, i;
 
-    while ((ch = getopt_long(argc, argv, "+d:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+:d:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'h': return cli_help(merge_text);
         default:
-            return cli_usage_error(g, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(g, ch, argv);
         }
     }
     if (db == NULL)

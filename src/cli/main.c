@@ -147,14 +147,8 @@ main(int argc, char **argv)
             printf("retention %s (libretention %s)\n", PACKAGE_VERSION,
                    ret_version());
             return EXIT_OK;
-        case ':':
-            return cli_usage_error(&g, "option '%s' needs an argument",
-                                   argv[optind - 1]);
         default:
-            if (optopt != 0)
-                return cli_usage_error(&g, "unknown option '-%c'", optopt);
-            return cli_usage_error(&g, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&g, ch, argv);
         }
     }
     if (optind >= argc) {
