@@ -27,14 +27,36 @@
         v2 = ROTL(v2, 32);                                                     \
     } while (0)
 
-/* Little-endian 64-bit load, independent of the host byte order. */
-static uint64_t
+/* Little-endian 64-bit load, independent of the host byte order: on a
+ * little-endian host the compiler turns it into a single load. */
+static inline uint64_t
 load64(const unsigned char *p)
 {
     return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
            (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
            (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
            (uint64_t)p[7] << 56;
+}
+
+static inline uint64_t
+load32(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24;
+}
+
+/* The last 0 to 7 bytes of a message as a little-endian word, by two
+ * overlapping loads (the bytes they share are the same, so OR-ing them
+ * is harmless) instead of a loop over the bytes. */
+static inline uint64_t
+load_tail(const unsigned char *p, size_t n)
+{
+    if (n >= 4)
+        return load32(p) | load32(p + n - 4) << (8 * (n - 4));
+    if (n > 0)
+        return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+               (uint64_t)p[n - 1] << (8 * (n - 1));
+    return 0;
 }
 
 uint64_t
@@ -48,7 +70,7 @@ ret__siphash24(const unsigned char key[16], const void *data, size_t len)
     uint64_t v2 = k0 ^ UINT64_C(0x6c7967656e657261);
     uint64_t v3 = k1 ^ UINT64_C(0x7465646279746573);
     uint64_t b = (uint64_t)len << 56, w;
-    size_t i, j, tail = len & 7;
+    size_t i;
 
     for (i = 0; i + 8 <= len; i += 8) {
         w = load64(m + i);
@@ -58,8 +80,7 @@ ret__siphash24(const unsigned char key[16], const void *data, size_t len)
         v0 ^= w;
     }
     /* The last word: the remaining bytes, the length in the top byte. */
-    for (j = 0; j < tail; j++)
-        b |= (uint64_t)m[i + j] << (8 * j);
+    b |= load_tail(m + i, len & 7);
     v3 ^= b;
     SIPROUND;
     SIPROUND;
