@@ -20,6 +20,12 @@ struct rule {
     bool builtin;
 };
 
+#define DFA_CLASSES 8
+#define DFA_PCT 96
+#define DFA_PCT4 97
+#define DFA_HIT 98
+#define DFA_STATES 99
+
 struct ret__redact {
     struct rule *rules;
     size_t n, cap;
@@ -27,6 +33,7 @@ struct ret__redact {
     pcre2_match_data *md;
     char *buf[2];
     size_t bufsize[2];
+    uint16_t dfa[DFA_STATES * DFA_CLASSES]; /* see dfa_build() */
 };
 
 static const struct {
@@ -50,6 +57,87 @@ static const struct {
      "{token}"},
     {"[0-9]{6,}", "{num}"},
 };
+
+/* Byte classes for the quick check: 1 digit, 2 letter or - _, 3 '@',
+ * 4 '%', 5 '4', 6 '0' (the digits of "%40"), 0 anything else. */
+static const unsigned char byte_class[256] = {
+    ['0'] = 6, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 5, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['a'] = 2, ['b'] = 2, ['c'] = 2, ['d'] = 2, ['e'] = 2, ['f'] = 2,
+    ['g'] = 2, ['h'] = 2, ['i'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2,
+    ['m'] = 2, ['n'] = 2, ['o'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2,
+    ['s'] = 2, ['t'] = 2, ['u'] = 2, ['v'] = 2, ['w'] = 2, ['x'] = 2,
+    ['y'] = 2, ['z'] = 2,
+    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
+    ['G'] = 2, ['H'] = 2, ['I'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2,
+    ['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2,
+    ['S'] = 2, ['T'] = 2, ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2,
+    ['Y'] = 2, ['Z'] = 2, ['-'] = 2, ['_'] = 2,
+    ['@'] = 3, ['%'] = 4,
+};
+
+/* The next state of the quick check after (digits, alnum) on a class:
+ * digits counts the current run of digits (up to 5), alnum the run of
+ * letters, digits, '-' and '_' (up to 15). */
+static unsigned
+dfa_next(unsigned digits, unsigned alnum, unsigned cls)
+{
+    switch (cls) {
+    case 1:
+    case 5:
+    case 6:
+        if (digits + 1 >= 6 || alnum + 1 >= 16)
+            return DFA_HIT;
+        return (digits + 1) * 16 + alnum + 1;
+    case 2:
+        return alnum + 1 >= 16 ? DFA_HIT : alnum + 1;
+    case 3:
+        return DFA_HIT;
+    case 4:
+        return DFA_PCT;
+    default:
+        return 0;
+    }
+}
+
+/* The quick check as a table: each state's row holds the next state
+ * times DFA_CLASSES, so a step is one lookup. States: digits * 16 +
+ * alnum; DFA_PCT after '%' (a fresh run), DFA_PCT4 after "%4" (a run
+ * of one digit), DFA_HIT once something could match (absorbing). */
+static void
+dfa_build(uint16_t *t)
+{
+    unsigned d, a, c;
+
+    for (d = 0; d < 6; d++)
+        for (a = 0; a < 16; a++)
+            for (c = 0; c < DFA_CLASSES; c++)
+                t[(d * 16 + a) * DFA_CLASSES + c] =
+                    (uint16_t)(dfa_next(d, a, c) * DFA_CLASSES);
+    for (c = 0; c < DFA_CLASSES; c++) {
+        t[DFA_PCT * DFA_CLASSES + c] =
+            (uint16_t)((c == 5 ? DFA_PCT4 : dfa_next(0, 0, c)) * DFA_CLASSES);
+        t[DFA_PCT4 * DFA_CLASSES + c] =
+            (uint16_t)((c == 6 ? DFA_HIT : dfa_next(1, 1, c)) * DFA_CLASSES);
+        t[DFA_HIT * DFA_CLASSES + c] = (uint16_t)(DFA_HIT * DFA_CLASSES);
+    }
+}
+
+/* Could s hold something the built-in rules redact? A run of 6 digits,
+ * of 16 letters, digits, '-' or '_', an '@' or "%40". One table step a
+ * byte, no branch: a key that is suspicious goes to the regexes anyway,
+ * so stopping early would buy nothing. */
+static bool
+suspicious(const ret__redact *r, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned st = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        st = r->dfa[st + byte_class[p[i]]];
+    return st == DFA_HIT * DFA_CLASSES;
+}
 
 ret_status
 ret__redact_add(ret__redact *r, const char *pattern, const char *placeholder,
@@ -113,6 +201,7 @@ ret__redact_new(ret__redact **out, ret_error *err)
         r->rules[r->n - 1].builtin = true;
     }
     r->custom = false;
+    dfa_build(r->dfa);
     *out = r;
     return RET_OK;
 }
@@ -133,57 +222,6 @@ ret__redact_free(ret__redact *r)
     free(r->buf[0]);
     free(r->buf[1]);
     free(r);
-}
-
-/* Byte classes for the quick check: 1 digit, 2 letter or - _, 3 '@',
- * 4 '%', 0 anything else. */
-static const unsigned char byte_class[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    ['a'] = 2, ['b'] = 2, ['c'] = 2, ['d'] = 2, ['e'] = 2, ['f'] = 2,
-    ['g'] = 2, ['h'] = 2, ['i'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2,
-    ['m'] = 2, ['n'] = 2, ['o'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2,
-    ['s'] = 2, ['t'] = 2, ['u'] = 2, ['v'] = 2, ['w'] = 2, ['x'] = 2,
-    ['y'] = 2, ['z'] = 2,
-    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
-    ['G'] = 2, ['H'] = 2, ['I'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2,
-    ['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2,
-    ['S'] = 2, ['T'] = 2, ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2,
-    ['Y'] = 2, ['Z'] = 2, ['-'] = 2, ['_'] = 2,
-    ['@'] = 3, ['%'] = 4,
-};
-
-/* Could s hold something the built-in rules redact? A run of 6 digits,
- * of 16 letters and digits, an '@' or "%40". */
-static bool
-suspicious(const char *s, size_t n)
-{
-    size_t i, digits = 0, alnum = 0;
-
-    for (i = 0; i < n; i++) {
-        unsigned c = byte_class[(unsigned char)s[i]];
-        switch (c) {
-        case 1:
-            if (++digits >= 6 || ++alnum >= 16)
-                return true;
-            break;
-        case 2:
-            digits = 0;
-            if (++alnum >= 16)
-                return true;
-            break;
-        case 3:
-            return true;
-        case 4:
-            if (i + 2 < n && s[i + 1] == '4' && s[i + 2] == '0')
-                return true;
-            digits = alnum = 0;
-            break;
-        default:
-            digits = alnum = 0;
-        }
-    }
-    return false;
 }
 
 static bool
@@ -207,7 +245,7 @@ ret__redact_apply(ret__redact *r, const char *s, size_t n, size_t *outlen)
     int b = 0;
 
     *outlen = n;
-    if (!r->custom && !suspicious(s, n))
+    if (!r->custom && !suspicious(r, s, n))
         return s;
     for (i = 0; i < r->n; i++) {
         PCRE2_SIZE size;
