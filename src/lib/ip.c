@@ -84,53 +84,55 @@ parse_v4(const char *p, size_t n, unsigned char out[4])
     return s == e;
 }
 
-/* An IPv6 address of exactly p[0..n), without brackets or zone. */
+/* An IPv6 address of exactly p[0..n), without brackets or zone. The
+ * groups are stored as they are read; those after a "::" are moved to
+ * the end once their number is known. out is written only on success. */
 static bool
 parse_v6(const char *p, size_t n, unsigned char out[16], bool *dotted)
 {
-    unsigned groups[8];
+    const unsigned char *u = (const unsigned char *)p;
+    unsigned char b[16] = {0};
     int ng = 0, dc = -1, g;
     size_t i = 0;
     bool dot = false;
 
     if (n < 2)
         return false;
-    if (p[0] == ':') {
-        if (p[1] != ':')
+    if (u[0] == ':') {
+        if (u[1] != ':')
             return false;
         dc = 0;
         i = 2;
     }
     while (i < n) {
         unsigned v = 0;
-        size_t j = i;
+        size_t j = i, lim = n - i > 4 ? i + 4 : n;
         int h;
 
-        while (j < n && j - i < 5 && (h = hex_value((unsigned char)p[j])) >= 0) {
+        while (j < lim && (h = hex_value(u[j])) >= 0) {
             v = v * 16 + (unsigned)h;
             j++;
         }
-        if (j < n && p[j] == '.') {
-            unsigned char q[4];
-
-            if (ng > 6 || !parse_v4(p + i, n - i, q))
+        if (j < n && u[j] == '.') {
+            if (ng > 6 || !parse_v4(p + i, n - i, b + 2 * ng))
                 return false;
-            groups[ng++] = (unsigned)q[0] << 8 | q[1];
-            groups[ng++] = (unsigned)q[2] << 8 | q[3];
+            ng += 2;
             dot = true;
-            i = n;
             break;
         }
-        if (j == i || j - i > 4 || ng >= 8)
+        /* no digit, a fifth hex digit, a ninth group */
+        if (j == i || (j < n && hex_value(u[j]) >= 0) || ng >= 8)
             return false;
-        groups[ng++] = v;
+        b[2 * ng] = (unsigned char)(v >> 8);
+        b[2 * ng + 1] = (unsigned char)v;
+        ng++;
         i = j;
         if (i == n)
             break;
-        if (p[i] != ':')
+        if (u[i] != ':')
             return false;
         i++;
-        if (i < n && p[i] == ':') {
+        if (i < n && u[i] == ':') {
             if (dc >= 0)
                 return false;
             dc = ng;
@@ -142,16 +144,16 @@ parse_v6(const char *p, size_t n, unsigned char out[16], bool *dotted)
     if (dc >= 0) {
         if (ng > 7)
             return false;
+        /* from the last group down, so none is overwritten unmoved */
+        for (g = ng - 1; g >= dc; g--) {
+            b[2 * (g + 8 - ng)] = b[2 * g];
+            b[2 * (g + 8 - ng) + 1] = b[2 * g + 1];
+            b[2 * g] = b[2 * g + 1] = 0;
+        }
     } else if (ng != 8) {
         return false;
     }
-    memset(out, 0, 16);
-    for (g = 0; g < ng; g++) {
-        int at = (dc >= 0 && g >= dc) ? g + (8 - ng) : g;
-
-        out[2 * at] = (unsigned char)(groups[g] >> 8);
-        out[2 * at + 1] = (unsigned char)groups[g];
-    }
+    memcpy(out, b, 16);
     *dotted = dot;
     return true;
 }
