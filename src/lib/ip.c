@@ -61,17 +61,27 @@ parse_v4(const char *p, size_t n, unsigned char out[4])
     for (part = 0; part < 4; part++) {
         unsigned v, d;
 
-        if (s >= e || (v = (unsigned)*s - '0') > 9)
-            return false;
-        s++;
-        if (s < e && (d = (unsigned)*s - '0') <= 9) {
-            v = v * 10 + d;
+        if (e - s >= 3) {
+            /* the part's three possible digits are there to look at */
+            if ((v = (unsigned)s[0] - '0') > 9)
+                return false;
+            if ((d = (unsigned)s[1] - '0') > 9) {
+                s += 1;
+            } else if (v = v * 10 + d, (d = (unsigned)s[2] - '0') > 9) {
+                s += 2;
+            } else {
+                v = v * 10 + d;
+                s += 3;
+                if (v > 255)
+                    return false;
+            }
+        } else {
+            if (s >= e || (v = (unsigned)*s - '0') > 9)
+                return false;
             s++;
             if (s < e && (d = (unsigned)*s - '0') <= 9) {
                 v = v * 10 + d;
                 s++;
-                if (v > 255)
-                    return false;
             }
         }
         out[part] = (unsigned char)v;
