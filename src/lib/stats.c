@@ -2119,6 +2119,42 @@ out:
 
 /* ---- merge ---- */
 
+/* Copies every row that select_sql reads from src through insert_sql
+ * (ncols parameters, an upsert that adds the counts) into s. */
+static ret_status
+merge_rows(ret_stats *s, sqlite3 *src, const char *path,
+           const char *select_sql, const char *insert_sql, int ncols,
+           const char *what, ret_error *err)
+{
+    sqlite3_stmt *q = NULL, *w = NULL;
+    ret_status st = RET_OK;
+    int rc, c;
+
+    if (sqlite3_prepare_v2(src, select_sql, -1, &q, NULL) != SQLITE_OK) {
+        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db, insert_sql, -1, &w, NULL) != SQLITE_OK) {
+        st = db_fail(err, s->db, what);
+        goto out;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sqlite3_reset(w);
+        for (c = 0; c < ncols; c++)
+            sqlite3_bind_value(w, c + 1, sqlite3_column_value(q, c));
+        if (sqlite3_step(w) != SQLITE_DONE) {
+            st = db_fail(err, s->db, what);
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
+out:
+    sqlite3_finalize(q);
+    sqlite3_finalize(w);
+    return st;
+}
+
 ret_status
 ret_stats_merge(ret_stats *s, const char *path, ret_error *err)
 {
@@ -2180,63 +2216,23 @@ ret_stats_merge(ret_stats *s, const char *path, ret_error *err)
     }
     sqlite3_finalize(w);
     w = NULL;
-    /* counts */
-    if (sqlite3_prepare_v2(src,
-                           "SELECT dim, day, site, key, hits, bytes FROM counts",
-                           -1, &q, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(
-            s->db,
-            "INSERT INTO counts(dim, day, site, key, hits, bytes)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dim, day, site, key)"
-            " DO UPDATE SET hits = hits + excluded.hits,"
-            " bytes = bytes + excluded.bytes",
-            -1, &w, NULL) != SQLITE_OK) {
-        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
+    /* counts and transitions add up row by row */
+    if ((st = merge_rows(s, src, path,
+                         "SELECT dim, day, site, key, hits, bytes FROM counts",
+                         "INSERT INTO counts(dim, day, site, key, hits, bytes)"
+                         " VALUES (?, ?, ?, ?, ?, ?)"
+                         " ON CONFLICT(dim, day, site, key)"
+                         " DO UPDATE SET hits = hits + excluded.hits,"
+                         " bytes = bytes + excluded.bytes",
+                         6, "counts", err)) != RET_OK ||
+        (st = merge_rows(s, src, path,
+                         "SELECT day, site, src, dst, hits FROM transitions",
+                         "INSERT INTO transitions(day, site, src, dst, hits)"
+                         " VALUES (?, ?, ?, ?, ?)"
+                         " ON CONFLICT(day, site, src, dst)"
+                         " DO UPDATE SET hits = hits + excluded.hits",
+                         5, "transitions", err)) != RET_OK)
         goto out;
-    }
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int c;
-        sqlite3_reset(w);
-        for (c = 0; c < 6; c++)
-            sqlite3_bind_value(w, c + 1, sqlite3_column_value(q, c));
-        if (sqlite3_step(w) != SQLITE_DONE) {
-            st = db_fail(err, s->db, "counts");
-            goto out;
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
-        goto out;
-    }
-    sqlite3_finalize(q);
-    sqlite3_finalize(w);
-    q = w = NULL;
-    /* transitions */
-    if (sqlite3_prepare_v2(src,
-                           "SELECT day, site, src, dst, hits FROM transitions",
-                           -1, &q, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(
-            s->db,
-            "INSERT INTO transitions(day, site, src, dst, hits)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(day, site, src, dst)"
-            " DO UPDATE SET hits = hits + excluded.hits",
-            -1, &w, NULL) != SQLITE_OK) {
-        st = ret__fail(err, RET_E_DB, "%s: %s", path, sqlite3_errmsg(src));
-        goto out;
-    }
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int c;
-        sqlite3_reset(w);
-        for (c = 0; c < 5; c++)
-            sqlite3_bind_value(w, c + 1, sqlite3_column_value(q, c));
-        if (sqlite3_step(w) != SQLITE_DONE) {
-            st = db_fail(err, s->db, "transitions");
-            goto out;
-        }
-    }
-    sqlite3_finalize(q);
-    sqlite3_finalize(w);
-    q = w = NULL;
     /* days, with the union of the visitor sketches */
     if (sqlite3_prepare_v2(src,
                            "SELECT site, day, requests, bytes, unparsed,"

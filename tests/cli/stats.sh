@@ -139,6 +139,13 @@ run 0 stats report -d "$T/all.db" -F json
 is "$(json_total requests)" "$((total + 1))" "merged totals add up"
 run 0 stats report -d "$T/all.db" -F json --site portal
 is "$(json_total requests)" 1 "--site selects one site"
+# Every dimension and the transitions of a site come through the merge.
+run 0 stats report -d "$T/a.db" -F json --site www
+cp "$T/out" "$T/a.json"
+run 0 stats report -d "$T/all.db" -F json --site www
+same_file "$T/out" "$T/a.json" "merged: one site's whole report is unchanged"
+like "$T/a.json" '"transitions":\[$' "the site has transitions"
+like "$T/a.json" '^ ?\{"from":"[^"]+","to":"[^"]+","hits":[1-9]' "with rows"
 run 2 stats merge -d "$T/all.db" "$T/a.db"
 like "$T/err" 'already merged' "a database is merged only once"
 
