@@ -1267,6 +1267,20 @@ opted_out(const ret_stats *s, const ret_record *rec)
                        strlen(s->optout_cookie)));
 }
 
+/* Counts a method or protocol: one of the common ones (index i >= 0)
+ * in the day's fixed arrays, any other (its first 16 bytes) as a key. */
+static inline bool
+count_listed(ret_stats *s, struct ret__day *d, int dim, const ret__slice *v,
+             int i, uint64_t *hits, uint64_t *bytes_of, uint64_t bytes)
+{
+    if (i >= 0) {
+        hits[i]++;
+        bytes_of[i] += bytes;
+        return true;
+    }
+    return count(s, d, dim, v->p, v->n > 16 ? 16 : v->n, 1, bytes);
+}
+
 /* The index of a method in common_methods, or -1: compares of a known
  * length, which the compiler turns into a load or two. */
 static int
@@ -1353,32 +1367,16 @@ add_record(ret_stats *s, struct ret__input *in, const ret_record *rec,
     }
     d->hour_hits[hour]++;
     d->hour_bytes[hour] += bytes;
-    if (rec->f[RET_F_METHOD].p != NULL) {
-        int mi = method_index(&rec->f[RET_F_METHOD]);
-        if (mi >= 0) {
-            d->method_hits[mi]++;
-            d->method_bytes[mi] += bytes;
-        } else if (!count(s, d, RET__D_METHOD, rec->f[RET_F_METHOD].p,
-                          rec->f[RET_F_METHOD].n > 16
-                              ? 16
-                              : rec->f[RET_F_METHOD].n,
-                          1, bytes)) {
-            goto nomem;
-        }
-    }
-    if (rec->f[RET_F_PROTOCOL].p != NULL) {
-        int pi = protocol_index(&rec->f[RET_F_PROTOCOL]);
-        if (pi >= 0) {
-            d->proto_hits[pi]++;
-            d->proto_bytes[pi] += bytes;
-        } else if (!count(s, d, RET__D_PROTOCOL, rec->f[RET_F_PROTOCOL].p,
-                          rec->f[RET_F_PROTOCOL].n > 16
-                              ? 16
-                              : rec->f[RET_F_PROTOCOL].n,
-                          1, bytes)) {
-            goto nomem;
-        }
-    }
+    if (rec->f[RET_F_METHOD].p != NULL &&
+        !count_listed(s, d, RET__D_METHOD, &rec->f[RET_F_METHOD],
+                      method_index(&rec->f[RET_F_METHOD]), d->method_hits,
+                      d->method_bytes, bytes))
+        goto nomem;
+    if (rec->f[RET_F_PROTOCOL].p != NULL &&
+        !count_listed(s, d, RET__D_PROTOCOL, &rec->f[RET_F_PROTOCOL],
+                      protocol_index(&rec->f[RET_F_PROTOCOL]), d->proto_hits,
+                      d->proto_bytes, bytes))
+        goto nomem;
     if (rec->f[RET_F_VHOST].p != NULL &&
         !count(s, d, RET__D_VHOST, rec->f[RET_F_VHOST].p, rec->f[RET_F_VHOST].n,
                1, bytes))
