@@ -64,45 +64,25 @@ prune_ours() {
         -f combined "$pwork"/access.log*
 }
 
-# best_of VAR FUNCTION: best wall time of $BENCH_REPEAT runs, each on a
-# fresh copy of the set (copying is not timed).
-best_of() {
-    _bv=$1
-    _bf=$2
-    _bb=
-    _bi=0
-    while [ "$_bi" -lt "${BENCH_REPEAT:-3}" ]; do
-        rm -rf "$pwork" "$pwork.out"
-        cp -a "$pset" "$pwork"
-        _bs=$(now)
-        if ! "$_bf" >/dev/null 2>"$OUT/prune.err"; then
-            echo "bench: $_bf failed" >&2
-            sed 's/^/bench:   /' "$OUT/prune.err" | head -5 >&2
-            eval "$_bv=nan"
-            return 0
-        fi
-        _be=$(now)
-        _bt=$(echo "$_be - $_bs" | bc -l)
-        if [ -z "$_bb" ] || [ "$(echo "$_bt < $_bb" | bc -l)" = 1 ]; then
-            _bb=$_bt
-        fi
-        _bi=$((_bi + 1))
-    done
-    eval "$_bv=$_bb"
+# Each timed run works on a fresh copy of the set (copying is not timed).
+reset_work() {
+    rm -rf "$pwork" "$pwork.out"
+    cp -a "$pset" "$pwork"
 }
 
-best_of t_pipe prune_pipeline
-best_of t_prune prune_ours
+TIMEIT_SETUP=reset_work
+timeit t_pipe prune_pipeline
+timeit t_prune prune_ours
+TIMEIT_SETUP=
+
 # What the run did, and its memory.
-rm -rf "$pwork" "$pwork.out"
-cp -a "$pset" "$pwork"
+reset_work
 "$RETENTION" -v prune --dry-run --now "$pnow" --schedule none --max-age 90d \
     -f combined "$pwork"/access.log* >"$OUT/prune.plan" 2>&1 || true
 # Constant memory: the peak on the whole set is that of one file.
 peak_kb m_one "$RETENTION" prune --now "$pnow" --schedule none \
     --max-age 90d -f combined "$pwork"/access.log.5.gz
-rm -rf "$pwork"
-cp -a "$pset" "$pwork"
+reset_work
 peak_kb m_all "$RETENTION" prune --now "$pnow" --schedule none \
     --max-age 90d -f combined "$pwork"/access.log*
 echo "  set: about $BENCH_PRUNE_MB MiB of log, $((pset_bytes / 1048576)) MiB on disk in 9 files; plan:"

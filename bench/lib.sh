@@ -13,13 +13,15 @@ now() { date +%s.%N; }
 
 # timeit VAR CMD...: runs CMD (stdout to /dev/null unless redirected by
 # the caller through sh -c), stores the wall time in seconds in VAR. The
-# best of $BENCH_REPEAT runs (default 3) is kept.
+# best of $BENCH_REPEAT runs (default 3) is kept. When TIMEIT_SETUP names
+# a command, it runs before each run, untimed (e.g. to reset the input).
 timeit() {
     _var=$1
     shift
     _best=
     _i=0
     while [ "$_i" -lt "${BENCH_REPEAT:-3}" ]; do
+        ${TIMEIT_SETUP:+$TIMEIT_SETUP}
         _s=$(now)
         "$@" >/dev/null 2>"$OUT/timeit.err" || {
             echo "bench: command failed: $*" >&2
