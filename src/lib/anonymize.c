@@ -324,6 +324,58 @@ ret_anonymizer_counts(const ret_anonymizer *a, ret_anon_counts *out)
         *out = a->counts;
 }
 
+/*
+ * A handle with a's settings and key, for another thread: its output
+ * buffer and counts are its own (ret__anonymizer_add_counts sums them).
+ */
+ret_status
+ret__anonymizer_clone(const ret_anonymizer *a, ret_anonymizer **out,
+                      ret_error *err)
+{
+    ret_anonymizer *c;
+
+    if (a == NULL || out == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret__anonymizer_clone: NULL");
+    if ((c = malloc(sizeof(*c))) == NULL)
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    *c = *a;
+    c->delim = c->replace = NULL;
+    c->re = NULL;
+    c->md = NULL;
+    c->line = NULL;
+    c->out = NULL;
+    c->n = c->cap = c->copied = c->edits = 0;
+    c->oom = false;
+    memset(&c->counts, 0, sizeof(c->counts));
+    if ((a->delim != NULL &&
+         (c->delim = malloc(a->delimlen + 1)) == NULL) ||
+        (a->replace != NULL &&
+         (c->replace = malloc(a->replacelen + 1)) == NULL) ||
+        (a->re != NULL && ((c->re = pcre2_code_copy(a->re)) == NULL ||
+                           (c->md = pcre2_match_data_create_from_pattern(
+                                c->re, NULL)) == NULL))) {
+        ret_anonymizer_free(c);
+        return ret__fail(err, RET_E_NOMEM, "out of memory");
+    }
+    if (c->delim != NULL)
+        memcpy(c->delim, a->delim, a->delimlen + 1);
+    if (c->replace != NULL)
+        memcpy(c->replace, a->replace, a->replacelen + 1);
+    *out = c;
+    return RET_OK;
+}
+
+/* Adds the counts of from (a clone) to a's. */
+void
+ret__anonymizer_add_counts(ret_anonymizer *a, const ret_anonymizer *from)
+{
+    a->counts.lines += from->counts.lines;
+    a->counts.addresses += from->counts.addresses;
+    a->counts.hostnames += from->counts.hostnames;
+    a->counts.replaced += from->counts.replaced;
+    a->counts.failclosed += from->counts.failclosed;
+}
+
 /* ---- building the output ---- */
 
 /* Room for n more bytes in out; false (and oom) when there is none. */

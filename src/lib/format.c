@@ -1522,6 +1522,32 @@ parser_clear(ret_parser *p)
         ret__regex_parser_free(p);
 }
 
+/*
+ * A new parser that reads lines as p reads them now, for another thread:
+ * p's own format, or the one an auto parser has settled on. Only formats
+ * that carry nothing from one line to the next can be forked: W3C (its
+ * #Fields header) and an auto parser still detecting cannot. The fork
+ * uses p's compiled format and must be freed before p.
+ */
+ret_status
+ret__parser_fork(const ret_parser *p, ret_parser **out, ret_error *err)
+{
+    const ret_parser *src = p;
+
+    if (p == NULL || out == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret__parser_fork: NULL");
+    if (p->fmt->kind == FMT_AUTO) {
+        if (!p->locked || p->chosen < 0)
+            return ret__fail(err, RET_E_INVAL, "format still being detected");
+        src = p->sub[p->chosen];
+    }
+    if (src->fmt->kind == FMT_W3C || src->fmt->kind == FMT_AUTO)
+        return ret__fail(err, RET_E_INVAL,
+                         "format %s keeps state between lines",
+                         ret_format_name(src->fmt));
+    return ret_parser_new(src->fmt, out, err);
+}
+
 void
 ret_parser_free(ret_parser *p)
 {

@@ -401,6 +401,19 @@ RET_HIDDEN uint64_t ret__siphash24(const unsigned char key[16],
                                    const void *data, size_t len);
 /* Applies the anonymizer's method, prefix and increment to ip. */
 RET_HIDDEN void ret__anonymize_ip(const ret_anonymizer *a, ret_ip *ip);
+/* anonymize.c: a handle of the same settings and key for another
+ * thread; its counts are added back with ret__anonymizer_add_counts. */
+RET_HIDDEN ret_status ret__anonymizer_clone(const ret_anonymizer *a,
+                                            ret_anonymizer **out,
+                                            ret_error *err);
+RET_HIDDEN void ret__anonymizer_add_counts(ret_anonymizer *a,
+                                           const ret_anonymizer *from);
+/* format.c: a parser reading lines as p does now (an auto parser's
+ * chosen format), for another thread; fails for formats that keep state
+ * between lines (W3C) and an auto parser still detecting. Free it before
+ * p. */
+RET_HIDDEN ret_status ret__parser_fork(const ret_parser *p, ret_parser **out,
+                                       ret_error *err);
 /* Fills buf from getrandom() (or /dev/urandom). */
 RET_HIDDEN ret_status ret__random_bytes(void *buf, size_t len,
                                         ret_error *err);
