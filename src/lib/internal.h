@@ -335,6 +335,9 @@ struct ret__tabspec {
     const char *filter_arg;          /* bound to :filter in it */
     const char *held_expr;           /* 0/1 SQL expression on rt; overrides
                                         col[RET_COL_HOLD] */
+    double deadline_ms;              /* tests: the write deadline of a batch
+                                        (0: the default) */
+    unsigned long *interrupts;       /* tests: adds the batches interrupted */
 };
 enum { RET__TAB_PRUNE, RET__TAB_AUDIT, RET__TAB_ERASE };
 

@@ -35,7 +35,10 @@
 #define CHUNK_ROWS 65536    /* candidates read between write batches */
 #define TARGET_LOCK_MS 20.0 /* aim of one write transaction */
 #define MAX_LOCK_MS 35.0    /* a batch commits early past this */
-#define MIN_BATCH 16
+#define DEADLINE_MS 60.0    /* a change statement is interrupted past this */
+#define DEADLINE_OPS 1000   /* VM instructions between two checks of it */
+#define FIRST_BATCH 256
+#define MIN_BATCH 1
 #define MAX_BATCH 65536
 #define BUSY_TIMEOUT_MS 5000
 #define GAP_MS 2            /* pause between incremental_vacuum steps */
@@ -98,6 +101,10 @@ struct work {
     int busy_calls;     /* our busy handler's, in total */
     int busy_seen;      /* its value at the last batch_begin */
     double t_commit; /* set by the WAL hook once the lock is released */
+    double t_lock;      /* when the current batch got the lock */
+    double deadline_ms; /* after t_lock, its change statements stop */
+    bool no_deadline;   /* a batch of one row was interrupted: run it whole */
+    unsigned long interrupts; /* batches interrupted and done again */
 };
 
 static double
@@ -417,7 +424,8 @@ work_init(struct work *w, sqlite3 *db, const struct ret__tabspec *sp,
     w->now = now;
     w->subject = subject;
     w->flags = flags;
-    w->batch = 256;
+    w->batch = FIRST_BATCH;
+    w->deadline_ms = sp->deadline_ms > 0 ? sp->deadline_ms : DEADLINE_MS;
     w->seed = (unsigned)now ^ (unsigned)(uintptr_t)w;
     w->t_fair = now_ms();
     if (sp->table == NULL || *sp->table == '\0')
@@ -722,6 +730,8 @@ judge(struct work *w, sqlite3_stmt *st, struct cand *c)
     }
 }
 
+/* Applies one change: SQLITE_DONE (also when the row has changed since
+ * it was judged and is left alone), or the error of the statement. */
 static int
 apply_one(struct work *w, const struct cand *c)
 {
@@ -754,17 +764,15 @@ apply_one(struct work *w, const struct cand *c)
     }
     rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    if (sqlite3_changes(w->db) != 1)
-        return 0;
+    if (rc != SQLITE_DONE || sqlite3_changes(w->db) != 1)
+        return rc;
     if (c->action == RET_DELETE)
         w->res.deleted++;
     else if (c->action == RET_RESTRICT)
         w->res.restricted++;
     else
         w->res.anonymized++;
-    return 0;
+    return SQLITE_DONE;
 }
 
 /* Called after each commit, once the write lock is released: notes the
@@ -806,6 +814,36 @@ busy_handler(void *arg, int n)
     return 1;
 }
 
+/*
+ * The bound of one write lock. While a batch holds the lock, SQLite
+ * calls past_deadline every DEADLINE_OPS instructions of its change
+ * statements; past deadline_ms since the lock was got the statement
+ * stops with SQLITE_INTERRUPT and SQLite rolls the whole transaction
+ * back (batch_undo makes sure), and the batch is done again at a
+ * quarter of its size. The handler is armed only inside a batch and
+ * never during COMMIT, reads, checkpoints or vacuum steps. A batch of
+ * one row that is interrupted anyway is done again without a deadline,
+ * so that every run ends.
+ */
+static void batch_pause(struct work *w, bool more);
+
+static int
+past_deadline(void *arg)
+{
+    const struct work *w = arg;
+
+    return now_ms() - w->t_lock > w->deadline_ms;
+}
+
+static void
+deadline_arm(struct work *w, bool on)
+{
+    if (on)
+        sqlite3_progress_handler(w->db, DEADLINE_OPS, past_deadline, w);
+    else
+        sqlite3_progress_handler(w->db, 0, NULL, NULL);
+}
+
 /* Starts a write transaction; *t1 is when the lock was got. Another
  * writer is seen when we had to wait for the lock (our busy handler was
  * called), or when someone else committed since our last batch
@@ -834,7 +872,37 @@ batch_begin(struct work *w, double *t1, ret_error *err)
     }
     if (w->dv != NULL)
         sqlite3_reset(w->dv);
+    w->t_lock = *t1;
+    deadline_arm(w, !w->no_deadline);
     return RET_OK;
+}
+
+/* Ends the write transaction begun at t1 without its changes (after an
+ * interrupt SQLite has mostly rolled it back already) and counts the
+ * time the lock was held. */
+static void
+batch_undo(struct work *w, double t1)
+{
+    double lock;
+
+    deadline_arm(w, false);
+    if (!sqlite3_get_autocommit(w->db))
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    lock = now_ms() - t1;
+    if (lock > w->res.max_lock_ms)
+        w->res.max_lock_ms = lock;
+}
+
+/* After an interrupted batch (undone): a quarter of the size for the
+ * same work, and a pause as after any batch. */
+static void
+batch_cut(struct work *w)
+{
+    w->interrupts++;
+    if (w->batch == 1)
+        w->no_deadline = true;
+    w->batch = w->batch >= 4 ? w->batch / 4 : 1;
+    batch_pause(w, true);
 }
 
 /*
@@ -876,12 +944,14 @@ batch_commit(struct work *w, double t1, size_t k, bool more, ret_error *err)
     ret_status st;
     double lock;
 
+    deadline_arm(w, false); /* a COMMIT is never interrupted */
     w->t_commit = 0;
     if (sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         st = ret__db_fail(err, w->db, w->spec->path, "commit");
-        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        batch_undo(w, t1);
         return st;
     }
+    w->no_deadline = false;
     lock = (w->t_commit > 0 ? w->t_commit : now_ms()) - t1;
     if (lock > w->res.max_lock_ms)
         w->res.max_lock_ms = lock;
@@ -900,7 +970,8 @@ batch_commit(struct work *w, double t1, size_t k, bool more, ret_error *err)
     return RET_OK;
 }
 
-/* Applies the chunk's candidates in short write transactions. */
+/* Applies the chunk's candidates in short write transactions. An
+ * interrupted batch is undone, its counts with it, and done again. */
 static ret_status
 apply(struct work *w, ret_error *err)
 {
@@ -908,21 +979,35 @@ apply(struct work *w, ret_error *err)
     ret_status st;
 
     while (i < w->n) {
+        uint64_t del = w->res.deleted, rst = w->res.restricted;
+        uint64_t ano = w->res.anonymized;
+        size_t k = 0, i0 = i;
+        int rc = SQLITE_DONE;
         double t1;
-        size_t k = 0;
 
         if ((st = batch_begin(w, &t1, err)) != RET_OK)
             return st;
         while (i < w->n && k < w->batch) {
-            if (apply_one(w, &w->c[i]) != 0) {
-                st = ret__db_fail(err, w->db, w->spec->path, "write");
-                sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
-                return st;
-            }
+            if ((rc = apply_one(w, &w->c[i])) != SQLITE_DONE)
+                break;
             i++;
             k++;
             if ((k & 15) == 0 && now_ms() - t1 > MAX_LOCK_MS)
                 break;
+        }
+        if (rc == SQLITE_INTERRUPT) {
+            batch_undo(w, t1);
+            w->res.deleted = del;
+            w->res.restricted = rst;
+            w->res.anonymized = ano;
+            i = i0;
+            batch_cut(w);
+            continue;
+        }
+        if (rc != SQLITE_DONE) {
+            st = ret__db_fail(err, w->db, w->spec->path, "write");
+            batch_undo(w, t1);
+            return st;
         }
         if ((st = batch_commit(w, t1, k, i < w->n, err)) != RET_OK)
             return st;
@@ -1056,9 +1141,14 @@ run_fast(struct work *w, int64_t cutoff, ret_error *err)
             goto out;
         rc = sqlite3_step(del);
         sqlite3_reset(del);
+        if (rc == SQLITE_INTERRUPT) {
+            batch_undo(w, t1); /* nothing counted yet; same lower bound */
+            batch_cut(w);
+            continue;
+        }
         if (rc != SQLITE_DONE) {
             rs = ret__db_fail(err, w->db, w->spec->path, "delete");
-            sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+            batch_undo(w, t1);
             goto out;
         }
         k = (size_t)sqlite3_changes(w->db);
@@ -1341,6 +1431,7 @@ ret__table_run(sqlite3 *db, const struct ret__tabspec *sp, int mode,
                 RET_OK &&
             (st = run_fast(&w, hi, err)) != RET_OK)
             goto out;
+        w.batch = FIRST_BATCH; /* a row costs more one by one than in a range */
         if (latest_cutoff(&w, now, &hi) == RET_OK) {
             text_bound(hi, hitext);
             if ((st = run_pass(&w, PASS_NUMERIC, hi, NULL, err)) != RET_OK ||
@@ -1357,7 +1448,10 @@ ret__table_run(sqlite3 *db, const struct ret__tabspec *sp, int mode,
     if (mode != RET__TAB_ERASE)
         res->oldest = w.res.oldest;
 out:
+    if (sp->interrupts)
+        *sp->interrupts += w.interrupts;
     if (!dry) {
+        sqlite3_progress_handler(db, 0, NULL, NULL);
         sqlite3_wal_autocheckpoint(db, 1000); /* SQLite's own hook again */
         sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     }

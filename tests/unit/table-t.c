@@ -1,7 +1,8 @@
 /*
  * table-t.c - retention in SQLite tables: ret_table_prune, ret_table_audit,
  * ret_table_erase; boundaries, holds, completion, restriction, erasure,
- * secure deletion, a concurrent writer, kill -9 during a prune.
+ * secure deletion, the write deadline, a concurrent writer, kill -9 during
+ * a prune.
  *
  * RET_TEST_ROWS (default 100000) scales the concurrency and crash tests.
  */
@@ -859,6 +860,108 @@ test_kill(void)
     ret_policy_free(p);
 }
 
+/* ---- the write deadline: interrupted batches undone and done again ---- */
+
+/* Prunes db's sms_log (line's columns) through ret__table_run with a
+ * write deadline of deadline_ms; returns the batches interrupted. */
+static unsigned long
+deadline_prune(const char *db, const char *line, const char *rules,
+               double deadline_ms, ret_table_result *r, const char *what)
+{
+    ret_policy *p = policy("none", line, rules);
+    const ret_source *s = src(p);
+    struct ret__tabspec sp;
+    unsigned long interrupts = 0;
+    sqlite3 *h = NULL;
+    ret_error err;
+    int i;
+
+    memset(&sp, 0, sizeof(sp));
+    memset(r, 0, sizeof(*r));
+    sp.cat = cat(p);
+    sp.path = db;
+    sp.table = ret_source_table(s);
+    for (i = 0; i < RET_COL__COUNT; i++)
+        sp.col[i] = ret_source_column(s, (ret_column)i);
+    sp.deadline_ms = deadline_ms;
+    sp.interrupts = &interrupts;
+    if (ret__db_open(db, 0, 0, &h, &err) != RET_OK) {
+        printf("# open: %s\n", err.message);
+        exit(2);
+    }
+    is_int(ret__table_run(h, &sp, RET__TAB_PRUNE, NOW, NULL, 0, r, &err),
+           RET_OK, "%s: prune with a write deadline of %g ms", what,
+           deadline_ms);
+    sqlite3_close(h);
+    ret_policy_free(p);
+    return interrupts;
+}
+
+static void
+test_deadline(void)
+{
+    char db[300], line[1024], q[600];
+    ret_table_result r;
+    unsigned long n;
+    long rows = 6000, expired = (rows + 2) / 3, held = (rows + 98) / 99;
+    int64_t cut = NOW - 90 * DAY;
+
+    /* the range path (run_fast): held rows are skipped, then counted */
+    path_of(db, sizeof(db), "deadline-fast.db");
+    fill(db, rows);
+    snprintf(line, sizeof(line), "sqlite:%s sms_log time=sent_at "
+             "hold=legal_hold", db);
+    n = deadline_prune(db, line, "delete after 90d\n hold keep", 1e-6, &r,
+                       "ranges");
+    ok(n > 0, "ranges: %lu batches interrupted and done again", n);
+    is_int(r.deleted, expired - held, "ranges: every unheld expired row "
+                                      "counted once");
+    is_int(r.held, held, "ranges: held rows counted");
+    snprintf(q, sizeof(q), "SELECT count(*) FROM sms_log WHERE sent_at < "
+             "%lld AND legal_hold = 0", (long long)cut);
+    is_int(num(db, q), 0, "ranges: no unheld expired row left");
+    is_int(num(db, "SELECT count(*) FROM sms_log"), rows - expired + held,
+           "ranges: every other row is there");
+
+    /* row by row (a retention column turns the range path off); held
+     * rows are restricted by an UPDATE in the same batches */
+    path_of(db, sizeof(db), "deadline-rows.db");
+    fill(db, rows);
+    sql(db, "ALTER TABLE sms_log ADD COLUMN retain_until INTEGER;"
+            "ALTER TABLE sms_log ADD COLUMN restricted INTEGER DEFAULT 0;");
+    snprintf(line, sizeof(line), "sqlite:%s sms_log time=sent_at "
+             "hold=legal_hold retain-until=retain_until "
+             "restricted=restricted", db);
+    n = deadline_prune(db, line, "delete after 90d", 1e-6, &r, "rows");
+    ok(n > 0, "rows: %lu batches interrupted and done again", n);
+    is_int(r.deleted, expired - held, "rows: every unheld expired row "
+                                      "counted once");
+    is_int(r.restricted, held, "rows: every held expired row restricted, "
+                               "counted once");
+    is_int(r.held, held, "rows: held rows counted");
+    snprintf(q, sizeof(q), "SELECT count(*) FROM sms_log WHERE sent_at < "
+             "%lld AND legal_hold = 0", (long long)cut);
+    is_int(num(db, q), 0, "rows: no unheld expired row left");
+    is_int(num(db, "SELECT count(*) FROM sms_log WHERE restricted = 1"),
+           held, "rows: exactly the held rows restricted");
+    is_int(num(db, "SELECT count(*) FROM sms_log"), rows - expired + held,
+           "rows: every other row is there");
+    n = deadline_prune(db, line, "delete after 90d", 1e-6, &r, "rows again");
+    is_int(r.deleted + r.restricted, 0, "rows again: nothing left to do");
+
+    /* the default deadline on the same work: nothing interrupted */
+    path_of(db, sizeof(db), "deadline-default.db");
+    fill(db, rows);
+    snprintf(line, sizeof(line), "sqlite:%s sms_log time=sent_at "
+             "hold=legal_hold", db);
+    n = deadline_prune(db, line, "delete after 90d\n hold keep", 0, &r,
+                       "default");
+    is_int(r.deleted, expired - held, "default: every unheld expired row "
+                                      "deleted");
+    diag("default deadline: %lu batches interrupted, longest lock %.1f ms",
+         n, r.max_lock_ms);
+}
+
 int
 main(void)
 {
@@ -876,6 +979,7 @@ main(void)
     test_names();
     test_secure();
     test_erase();
+    test_deadline();
     test_concurrent(0);
     test_concurrent(1);
     test_kill();
