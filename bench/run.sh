@@ -5,6 +5,15 @@
 set -eu
 : "${RETENTION:?}" "${GEN:?}"
 here=$(cd "$(dirname "$0")" && pwd)
+# In a build tree with shared libraries, $RETENTION is libtool's wrapper
+# script, which costs a shell start (about 10 ms) at every run: time the
+# program itself, as it is installed, with the library beside it.
+_lt="$(dirname "$RETENTION")/.libs/$(basename "$RETENTION")"
+if [ -x "$_lt" ] && head -c 2 "$RETENTION" | grep -q '#!'; then
+    RETENTION=$_lt
+    LD_LIBRARY_PATH="$(dirname "$_lt")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export LD_LIBRARY_PATH
+fi
 . "$here/lib.sh"
 OUT=${BENCH_OUT:-${top_builddir:-.}/bench/out}
 mkdir -p "$OUT"

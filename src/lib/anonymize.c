@@ -846,6 +846,20 @@ inside_span(const ret_record *rec, size_t off, size_t n)
  * text); then eight positions at a time for their first two bytes
  * (SWAR); then byte by byte. Cheaper than memmem's set-up on short
  * lines. */
+/* memcmp(a, b, n) == 0 for the few bytes of an address text, inline:
+ * a library call in find_text's loop would make the compiler keep its
+ * vector constants in memory across the call. */
+static inline bool
+same_bytes(const char *a, const char *b, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 static const char *
 find_text(const char *hay, size_t n, const char *needle, size_t m)
 {
@@ -870,7 +884,7 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
             while (z != 0) {
                 k = i + (size_t)__builtin_ctz(z);
                 z &= z - 1;
-                if (m <= 2 || memcmp(hay + k + 1, needle + 1, m - 2) == 0)
+                if (same_bytes(hay + k + 1, needle + 1, m - 2))
                     return hay + k;
             }
         }
@@ -889,7 +903,7 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
             while (z != 0) {
                 k = j + (size_t)__builtin_ctz(z);
                 z &= z - 1;
-                if (m <= 2 || memcmp(hay + k + 1, needle + 1, m - 2) == 0)
+                if (same_bytes(hay + k + 1, needle + 1, m - 2))
                     return hay + k;
             }
             return NULL;

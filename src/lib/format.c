@@ -696,7 +696,13 @@ ret_format_free(ret_format *f)
 void
 ret__rec_reset(ret_record *r, const char *line, size_t len)
 {
-    memset(r->f, 0, sizeof(r->f));
+    size_t i;
+
+    /* not memset: for a few hundred bytes its "rep stos" costs more */
+    for (i = 0; i < RET_F__COUNT; i++) {
+        r->f[i].p = NULL;
+        r->f[i].n = 0;
+    }
     r->line = line;
     r->len = len;
     r->time = 0;
@@ -747,6 +753,26 @@ ret__rec_addr_list(ret_record *r, size_t off, size_t n, ret_addr_kind kind)
 {
     const char *l = r->line;
     size_t i = off, e = off + n;
+
+#ifdef __SSE2__
+    /* Mostly one address and no separator: sixteen bytes at a look. */
+    if (n > 0 && n <= 16 && r->len - off >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(l + off));
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+                         _mm_cmpeq_epi8(x, _mm_set1_epi8(','))),
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('\''))),
+                         _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m) & (0xffffu >> (16 - n));
+
+        if (bits == 0) {
+            if (!(n == 1 && l[off] == ':'))
+                add_addr(r, off, n, kind);
+            return;
+        }
+    }
+#endif
 
     while (i < e) {
         size_t s;
@@ -909,7 +935,7 @@ set_field(ret_record *r, ret_field f, size_t off, size_t n)
 static void
 split_uri(ret_record *r, const char *p, size_t n, bool path_only)
 {
-    const char *q = memchr(p, '?', n);
+    const char *q = ret__find_byte(p, p + n, '?');
 
     if (q == NULL || path_only) {
         if (r->f[RET_F_PATH].p == NULL && n > 0) {
@@ -949,7 +975,7 @@ method_ok(const char *p, size_t n)
 static void
 split_request(ret_record *r, const char *p, size_t n)
 {
-    const char *sp = memchr(p, ' ', n), *last, *t;
+    const char *sp = ret__find_byte(p, p + n, ' '), *last, *t;
     size_t tn;
 
     if (sp == NULL || !method_ok(p, (size_t)(sp - p)))
@@ -1111,18 +1137,18 @@ rec_store(ret_record *r, struct ret__fill *fl, enum ret__fk kind, int scale,
         return true;
     case FK_REQUEST:
         set_field(r, RET_F_REQUEST, off, n);
-        if (!dash)
+        if (!dash && !r->addr_only)
             split_request(r, p, n);
         return true;
     case FK_METHOD:
         set_field(r, RET_F_METHOD, off, n);
         return true;
     case FK_PATH:
-        if (!dash)
+        if (!dash && !r->addr_only)
             split_uri(r, p, n, true);
         return true;
     case FK_URI:
-        if (!dash)
+        if (!dash && !r->addr_only)
             split_uri(r, p, n, false);
         return true;
     case FK_QUERY:
@@ -1270,7 +1296,7 @@ quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
 {
     *closed = false;
     while (i < e) {
-        const char *q = memchr(l + i, '"', e - i);
+        const char *q = ret__find_byte(l + i, l + e, '"');
         size_t k, bs = 0;
 
         if (q == NULL)
@@ -1375,7 +1401,7 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
             const char *q;
 
             if (pos >= e || l[pos] != '[' ||
-                (q = memchr(l + pos, ']', e - pos)) == NULL)
+                (q = ret__find_byte(l + pos, l + e, ']')) == NULL)
                 return ret__parse_fail(err, "time", pos + 1);
             end = (size_t)(q - l) + 1;
             if (end - pos - 2 == 26 && !r->has_time) {
@@ -1396,7 +1422,7 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
         }
         if (next == NULL) {
             /* the last field: up to a space or the end */
-            const char *sp = memchr(l + pos, ' ', e - pos);
+            const char *sp = ret__find_byte(l + pos, l + e, ' ');
 
             end = sp ? (size_t)(sp - l) : e;
         } else if (it->quoted) {
@@ -1413,14 +1439,14 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
             end = pos;
             if (addr && pos < e && l[pos] == '"') {
                 /* a quoted list where an address is expected */
-                const char *q = memchr(l + pos + 1, '"', e - pos - 1);
+                const char *q = ret__find_byte(l + pos + 1, l + e, '"');
 
                 if (q == NULL)
                     return ret__parse_fail(err, "quote", pos + 1);
                 end = (size_t)(q - l) + 1;
             }
             for (;;) {
-                const char *q = memchr(l + end, d, e - end);
+                const char *q = ret__find_byte(l + end, l + e, d);
 
                 if (q == NULL)
                     return ret__parse_fail(err, "fields", pos + 1);
@@ -1533,6 +1559,7 @@ ret_status
 ret__parser_fork(const ret_parser *p, ret_parser **out, ret_error *err)
 {
     const ret_parser *src = p;
+    ret_status st;
 
     if (p == NULL || out == NULL)
         return ret__fail(err, RET_E_INVAL, "ret__parser_fork: NULL");
@@ -1545,7 +1572,22 @@ ret__parser_fork(const ret_parser *p, ret_parser **out, ret_error *err)
         return ret__fail(err, RET_E_INVAL,
                          "format %s keeps state between lines",
                          ret_format_name(src->fmt));
-    return ret_parser_new(src->fmt, out, err);
+    if ((st = ret_parser_new(src->fmt, out, err)) != RET_OK)
+        return st;
+    (*out)->rec.addr_only = src->rec.addr_only;
+    return RET_OK;
+}
+
+void
+ret_parser_set_scope(ret_parser *p, ret_parse_scope scope)
+{
+    unsigned i;
+
+    if (p == NULL)
+        return;
+    p->rec.addr_only = scope == RET_PARSE_ADDRESSES;
+    for (i = 0; i < p->ncand; i++)
+        ret_parser_set_scope(p->sub[i], scope);
 }
 
 void

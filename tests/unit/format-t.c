@@ -818,6 +818,98 @@ test_time_cache(void)
     close_p(&x);
 }
 
+/* RET_PARSE_ADDRESSES: the same lines parse, with the same addresses;
+ * only the request is left unsplit. */
+static void
+test_scope(void)
+{
+    static const struct {
+        const char *spec, *line;
+    } t[] = {
+        {"combined", "83.149.9.216 - frank [17/May/2015:10:05:03 +0000] "
+                     "\"GET /a/b.png?size=1 HTTP/1.1\" 200 203 \"-\" \"x\""},
+        {"combined", "2001:db8::7, 10.1.2.3 - - [17/May/2015:10:05:03 +0000] "
+                     "\"POST /login HTTP/2.0\" 302 0 \"-\" \"-\" extra 192.0.2.9"},
+        {"combined", "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"-\" "
+                     "400 0 \"-\" \"-\""},
+        {"combined", "83.149.9.216 - - [32/May/2015:10:05:03 +0000] "
+                     "\"GET / HTTP/1.1\" 200 1 \"-\" \"-\""},
+        {"combined", "83.149.9.216 - - [17/May/2015:10:05:03 +0000] "
+                     "\"GET / HTTP/1.1\" 2x0 1 \"-\" \"-\""},
+        {"nginx", "198.51.100.4 - - [17/May/2015:10:05:03 +0000] \"GET "
+                  "/?q=1 HTTP/1.1\" 200 5 \"-\" \"curl\""},
+        {"json", "{\"remote_addr\":\"192.0.2.1\",\"time_iso8601\":"
+                 "\"2015-05-17T10:05:03+00:00\",\"request\":\"GET /x?y HTTP/1.1\","
+                 "\"status\":200,\"http_x_forwarded_for\":\"203.0.113.5\"}"},
+        {"haproxy", "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 "
+                    "[06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 "
+                    "200 2750 - - ---- 1/1/1/1/0 0/0 \"GET /index.html?a HTTP/1.1\""},
+        {"auto", "83.149.9.216 - - [17/May/2015:10:05:03 +0000] "
+                 "\"GET /a?b HTTP/1.1\" 200 203 \"-\" \"x\""},
+    };
+    size_t i, j;
+
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct P all, ad;
+        const ret_record *ra, *rb;
+        size_t na, nb;
+
+        open_p(&all, t[i].spec);
+        open_p(&ad, t[i].spec);
+        ret_parser_set_scope(ad.p, RET_PARSE_ADDRESSES);
+        ra = parse(&all, t[i].line);
+        rb = parse(&ad, t[i].line);
+        is_int(ad.st, all.st, "scope %zu (%s): the same status", i,
+               t[i].spec);
+        if (ra != NULL && rb != NULL) {
+            na = ret_record_address_count(ra);
+            nb = ret_record_address_count(rb);
+            is_int(nb, na, "scope %zu: the same number of addresses", i);
+            for (j = 0; j < na && j < nb; j++)
+                is_str(addr(rb, j), addr(ra, j), "scope %zu: address %zu", i,
+                       j);
+            is_str(fld(rb, RET_F_REQUEST), fld(ra, RET_F_REQUEST),
+                   "scope %zu: the request is there", i);
+            if (fld(ra, RET_F_PATH)[0] != '(')
+                is_str(fld(rb, RET_F_PATH), "(absent)",
+                       "scope %zu: but not split", i);
+        }
+        close_p(&all);
+        close_p(&ad);
+    }
+    /* a fork reads as its parent does, in the same scope */
+    {
+        struct P x;
+        ret_parser *fk = NULL;
+        const ret_record *r;
+        ret_error e;
+        size_t k;
+
+        open_p(&x, "auto");
+        ret_parser_set_scope(x.p, RET_PARSE_ADDRESSES);
+        ok(ret__parser_fork(x.p, &fk, &e) != RET_OK,
+           "an auto parser still detecting cannot be forked");
+        for (k = 0; k < 25; k++)
+            parse(&x, t[0].line);
+        ok(ret__parser_fork(x.p, &fk, &e) == RET_OK, "a settled one can");
+        r = NULL;
+        if (fk != NULL &&
+            ret_parser_parse(fk, t[0].line, strlen(t[0].line), &r, &e) ==
+                RET_OK) {
+            is_str(addr(r, 0), "c 83.149.9.216", "the fork finds the client");
+            is_str(fld(r, RET_F_PATH), "(absent)", "in the parent's scope");
+        } else {
+            ok(0, "the fork parses");
+        }
+        ret_parser_free(fk);
+        close_p(&x);
+        open_p(&x, "w3c");
+        ok(ret__parser_fork(x.p, &fk, &e) != RET_OK,
+           "W3C (its #Fields: header) cannot be forked");
+        close_p(&x);
+    }
+}
+
 int
 main(void)
 {
@@ -832,5 +924,6 @@ main(void)
     test_auto();
     test_long_line();
     test_api_edges();
+    test_scope();
     return done_testing();
 }
