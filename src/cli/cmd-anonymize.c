@@ -46,6 +46,8 @@ static const char usage_text[] =
     "                          reopens -o, SIGTERM flushes and exits\n"
     "      --strict            exit 3 when a line could not be parsed\n"
     "      --stats             print counts on standard error at the end\n"
+    "  -j, --threads N         anonymize on N threads (default: the number of\n"
+    "                          processors, at most 8; 1: in one thread)\n"
     "  -h, --help              show this help\n"
     "\n"
     "anonip-compatible options (see retention-anonymize(1) for the\n"
@@ -245,6 +247,7 @@ struct run {
     unsigned out_flags;
     ret_writer *w;
     bool in_place, line_buffered, strict, stats, anonip;
+    unsigned threads; /* -j */
     uint64_t unparsed;
     uint64_t failclosed_seen;
     /* rate limit of per-line diagnostics: at most 5 a minute */
@@ -294,21 +297,55 @@ reopen_output(struct run *r, ret_error *err)
     return RET_OK;
 }
 
-/* Anonymizes every line of rd into r->w. */
-static ret_status
-process(struct run *r, const char *name, ret_reader *rd, ret_error *err)
+/* Callbacks of ret_anonymize_stream(). */
+struct stream_cb {
+    struct run *r;
+    const char *name;
+    struct cli_progress *prog; /* or NULL */
+};
+
+static void
+cb_unparsed(void *ctx, uint64_t line)
 {
-    ret_parser *p = NULL;
-    struct cli_progress prog;
+    struct stream_cb *cb = ctx;
+
+    cb->r->unparsed++;
+    diag_unparsed(cb->r, cb->name, line);
+}
+
+static void
+cb_progress(void *ctx, uint64_t raw_offset)
+{
+    struct stream_cb *cb = ctx;
+
+    if (cb->prog != NULL)
+        cli_progress_update(cb->prog, raw_offset);
+}
+
+static ret_status
+cb_between(void *ctx, ret_writer **w, ret_error *err)
+{
+    struct stream_cb *cb = ctx;
+    ret_status st;
+
+    (void)w; /* &cb->r->w, which reopen_output replaces */
+    if (got_hup) {
+        got_hup = 0;
+        if (cb->r->output != NULL && (st = reopen_output(cb->r, err)) != RET_OK)
+            return st;
+    }
+    return got_term ? RET_EOF : RET_OK;
+}
+
+/* Piped logging: one line at a time, each written at once. */
+static ret_status
+process_lines(struct run *r, const char *name, ret_parser *p, ret_reader *rd,
+              ret_error *err)
+{
     const char *line, *out;
     size_t len, outlen;
     ret_status st;
-    bool progress = !r->line_buffered && strcmp(name, "-") != 0;
 
-    if (r->fmt != NULL && (st = ret_parser_new(r->fmt, &p, err)) != RET_OK)
-        return st;
-    if (progress)
-        cli_progress_start(&prog, r->g, name, ret_reader_raw_size(rd));
     for (;;) {
         const ret_record *rec = NULL;
         ret_error perr;
@@ -347,17 +384,46 @@ process(struct run *r, const char *name, ret_reader *rd, ret_error *err)
         }
         if ((st = ret_writer_write(r->w, out, outlen, err)) != RET_OK)
             break;
-        if (progress)
-            cli_progress_update(&prog, ret_reader_raw_offset(rd));
-        if (got_term && !r->line_buffered) {
-            st = RET_EOF;
-            break;
-        }
     }
-    if (progress)
+    return st == RET_EOF ? RET_OK : st;
+}
+
+/* Anonymizes every line of rd into r->w. */
+static ret_status
+process(struct run *r, const char *name, ret_reader *rd, ret_error *err)
+{
+    ret_parser *p = NULL;
+    struct cli_progress prog;
+    struct stream_cb cb = {r, name, NULL};
+    ret_anon_stream_opts o;
+    ret_anon_counts c;
+    ret_status st;
+
+    if (r->fmt != NULL && (st = ret_parser_new(r->fmt, &p, err)) != RET_OK)
+        return st;
+    ret_parser_set_scope(p, RET_PARSE_ADDRESSES);
+    if (r->line_buffered) {
+        st = process_lines(r, name, p, rd, err);
+        ret_parser_free(p);
+        return st;
+    }
+    if (strcmp(name, "-") != 0) {
+        cli_progress_start(&prog, r->g, name, ret_reader_raw_size(rd));
+        cb.prog = &prog;
+    }
+    memset(&o, 0, sizeof(o));
+    o.threads = r->threads;
+    o.ctx = &cb;
+    o.unparsed = cb_unparsed;
+    o.progress = cb_progress;
+    o.between = cb_between;
+    st = ret_anonymize_stream(r->a, p, rd, &r->w, &o, err);
+    ret_anonymizer_counts(r->a, &c);
+    r->failclosed_seen = c.failclosed;
+    if (cb.prog != NULL)
         cli_progress_finish(&prog);
     ret_parser_free(p);
-    return st == RET_EOF ? RET_OK : st;
+    return st;
 }
 
 static int
@@ -529,6 +595,7 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
         {"regex", required_argument, NULL, OPT_REGEX},
         {"skip-private", no_argument, NULL, OPT_SKIPPRIV},
         {"increment", required_argument, NULL, OPT_INCREMENT},
+        {"threads", required_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -536,7 +603,7 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
     const char *format = NULL, *method = NULL, *key_file = NULL;
     const char *key_period = "day", *delim = NULL, *replace = NULL;
     long v4prefix = -1, v6prefix = -1, v4mask = -1, v6mask = -1;
-    long increment = 0;
+    long increment = 0, threads = 0;
     unsigned cols[64];
     size_t ncols = 0;
     char *regex = NULL, **av = NULL, *joined = NULL;
@@ -583,7 +650,7 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
     }
     av[ac] = NULL;
 
-    while ((ch = getopt_long(ac, av, ":f:m:o:ih", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(ac, av, ":f:m:o:ij:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'f':
             format = optarg;
@@ -674,6 +741,10 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
             any_anonip = true;
             if (!cli_parse_int(g, "--increment", optarg, 1, 2147483647L,
                                &increment))
+                goto out;
+            break;
+        case 'j':
+            if (!cli_parse_int(g, "--threads", optarg, 1, 64, &threads))
                 goto out;
             break;
         case 'h':
@@ -821,6 +892,12 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
         goto out;
     }
 
+    if (threads == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+        threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : ncpu;
+    }
+    r.threads = (unsigned)threads;
     if (r.line_buffered)
         r.out_flags |= RET_WRITE_LINEBUF;
     if (r.output != NULL) {

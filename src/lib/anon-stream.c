@@ -1,0 +1,512 @@
+/*
+ * anon-stream.c - anonymizing a whole input, on several cores.
+ *
+ * ret_anonymize_stream() writes exactly what the per-line loop (read,
+ * parse, anonymize, write) writes. Lines are processed in the calling
+ * thread until the parser can be forked (an auto parser has settled on
+ * its format; W3C never can: its #Fields header carries from one line
+ * to the next). Then the calling thread copies lines into blocks, worker
+ * threads parse and anonymize whole blocks, each with its own forked
+ * parser and cloned anonymizer, and the calling thread writes finished
+ * blocks in input order. A fixed ring of blocks bounds the memory: the
+ * reader stops when every block is in flight.
+ *
+ * One mutex guards the ring's counters and each block's done flag; a
+ * block's contents belong to the calling thread while it is filled or
+ * written and to one worker while it is processed.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_BLOCK (512 * 1024)
+#define MAX_THREADS 64
+
+/* One block of lines, in and out. */
+struct block {
+    char *in;        /* the lines as read, one after another */
+    size_t inlen, incap;
+    size_t *lens;    /* the length of each */
+    size_t nlines, lenscap;
+    char *out;       /* their anonymized text */
+    size_t outlen, outcap;
+    uint64_t *bad;   /* line numbers of unparsed lines */
+    size_t nbad, badcap;
+    uint64_t first;  /* line number of the first line */
+    uint64_t raw;    /* reader's raw offset after the last line */
+    ret_status st;   /* a worker's failure at line number first + nok */
+    ret_error err;
+    bool done;       /* under the mutex */
+};
+
+struct worker {
+    struct stream *s;
+    ret_parser *p;
+    ret_anonymizer *a;
+    pthread_t thread;
+};
+
+struct stream {
+    ret_anonymizer *a;
+    ret_parser *p;
+    ret_reader *rd;
+    ret_writer **w;
+    ret_anon_stream_opts o;
+    size_t block_size;
+    /* threaded */
+    struct block *ring;
+    size_t nring;
+    struct worker *wk;
+    unsigned nwk;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* workers wait for a block */
+    pthread_cond_t done; /* the calling thread waits for one */
+    uint64_t filled;     /* blocks handed out so far */
+    uint64_t claimed;    /* blocks taken by workers */
+    uint64_t written;    /* blocks written */
+    bool quit;
+};
+
+/* ---- growing arrays ---- */
+
+static bool
+grow(void *pp, size_t *cap, size_t need, size_t elem)
+{
+    void *np;
+    size_t nc = *cap > 0 ? *cap : 16;
+
+    if (need <= *cap)
+        return true;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elem)
+            return false;
+        nc *= 2;
+    }
+    if ((np = realloc(*(void **)pp, nc * elem)) == NULL)
+        return false;
+    *(void **)pp = np;
+    *cap = nc;
+    return true;
+}
+
+static bool
+add_bad(struct block *b, uint64_t line)
+{
+    if (!grow(&b->bad, &b->badcap, b->nbad + 1, sizeof(*b->bad)))
+        return false;
+    b->bad[b->nbad++] = line;
+    return true;
+}
+
+/* ---- one line at a time, in the calling thread ---- */
+
+static ret_status
+after_write(struct stream *s, uint64_t raw, bool *stop, ret_error *err)
+{
+    ret_status st;
+
+    if (s->o.progress != NULL)
+        s->o.progress(s->o.ctx, raw);
+    if (s->o.between == NULL)
+        return RET_OK;
+    st = s->o.between(s->o.ctx, s->w, err);
+    if (st == RET_EOF) {
+        *stop = true;
+        return RET_OK;
+    }
+    return st;
+}
+
+static ret_status
+seq_line(struct stream *s, const char *line, size_t len, bool *stop,
+         ret_error *err)
+{
+    const ret_record *rec = NULL;
+    const char *out;
+    size_t outlen;
+    ret_status st;
+    ret_anon_counts before, after;
+
+    if (s->p != NULL) {
+        st = ret_parser_parse(s->p, line, len, &rec, NULL);
+        if (st != RET_OK) {
+            rec = NULL;
+            if (st == RET_E_PARSE && s->o.unparsed != NULL)
+                s->o.unparsed(s->o.ctx, ret_reader_line_number(s->rd));
+        }
+    } else {
+        ret_anonymizer_counts(s->a, &before);
+    }
+    if ((st = ret_anonymizer_line(s->a, rec, line, len, &out, &outlen,
+                                  err)) != RET_OK)
+        return st;
+    if (s->p == NULL && s->o.unparsed != NULL) {
+        ret_anonymizer_counts(s->a, &after);
+        if (after.failclosed != before.failclosed)
+            s->o.unparsed(s->o.ctx, ret_reader_line_number(s->rd));
+    }
+    if ((st = ret_writer_write(*s->w, out, outlen, err)) != RET_OK)
+        return st;
+    return after_write(s, ret_reader_raw_offset(s->rd), stop, err);
+}
+
+/* ---- workers ---- */
+
+/* Parses and anonymizes block b with the worker's own handles. */
+static void
+run_block(struct worker *wk, struct block *b)
+{
+    const char *line = b->in;
+    size_t i;
+    ret_anon_counts before, after;
+
+    b->outlen = 0;
+    b->nbad = 0;
+    b->st = RET_OK;
+    for (i = 0; i < b->nlines; line += b->lens[i], i++) {
+        const ret_record *rec = NULL;
+        const char *out;
+        size_t len = b->lens[i], outlen;
+        ret_status st;
+
+        if (wk->p != NULL) {
+            st = ret_parser_parse(wk->p, line, len, &rec, NULL);
+            if (st != RET_OK) {
+                rec = NULL;
+                if (st == RET_E_PARSE && !add_bad(b, b->first + i))
+                    goto oom;
+            }
+        } else {
+            ret_anonymizer_counts(wk->a, &before);
+        }
+        if ((st = ret_anonymizer_line(wk->a, rec, line, len, &out, &outlen,
+                                      &b->err)) != RET_OK) {
+            b->st = st;
+            return;
+        }
+        if (wk->p == NULL) {
+            ret_anonymizer_counts(wk->a, &after);
+            if (after.failclosed != before.failclosed &&
+                !add_bad(b, b->first + i))
+                goto oom;
+        }
+        if (!grow(&b->out, &b->outcap, b->outlen + outlen, 1))
+            goto oom;
+        memcpy(b->out + b->outlen, out, outlen);
+        b->outlen += outlen;
+    }
+    return;
+oom:
+    b->st = ret__fail(&b->err, RET_E_NOMEM, "out of memory");
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *wk = arg;
+    struct stream *s = wk->s;
+
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        struct block *b;
+
+        while (!s->quit && s->claimed == s->filled)
+            pthread_cond_wait(&s->work, &s->mu);
+        if (s->quit)
+            break;
+        b = &s->ring[s->claimed++ % s->nring];
+        pthread_mutex_unlock(&s->mu);
+        run_block(wk, b);
+        pthread_mutex_lock(&s->mu);
+        b->done = true;
+        pthread_cond_signal(&s->done);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static void
+free_worker_handles(struct worker *wk)
+{
+    ret_parser_free(wk->p);
+    ret_anonymizer_free(wk->a);
+    wk->p = NULL;
+    wk->a = NULL;
+}
+
+/*
+ * Starts the workers. Returns false when the parser cannot be forked
+ * yet (*retry) or the threads cannot be had at all (!*retry): the
+ * caller goes on in its own thread.
+ */
+static bool
+start_workers(struct stream *s, unsigned n, bool *retry)
+{
+    sigset_t all, old;
+    unsigned i;
+
+    *retry = false;
+    if ((s->wk = calloc(n, sizeof(*s->wk))) == NULL)
+        return false;
+    for (i = 0; i < n; i++) {
+        struct worker *wk = &s->wk[i];
+
+        wk->s = s;
+        if (s->p != NULL && ret__parser_fork(s->p, &wk->p, NULL) != RET_OK) {
+            *retry = i == 0;
+            break;
+        }
+        if (ret__anonymizer_clone(s->a, &wk->a, NULL) != RET_OK) {
+            ret_parser_free(wk->p);
+            wk->p = NULL;
+            break;
+        }
+    }
+    if (i == 0) {
+        free(s->wk);
+        s->wk = NULL;
+        return false;
+    }
+    n = i;
+    s->nring = 2 * (size_t)n + 2;
+    if ((s->ring = calloc(s->nring, sizeof(*s->ring))) == NULL)
+        goto fail;
+    if (pthread_mutex_init(&s->mu, NULL) != 0)
+        goto fail;
+    if (pthread_cond_init(&s->work, NULL) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        goto fail;
+    }
+    if (pthread_cond_init(&s->done, NULL) != 0) {
+        pthread_cond_destroy(&s->work);
+        pthread_mutex_destroy(&s->mu);
+        goto fail;
+    }
+    /* Workers take no signals: they are the calling thread's. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (s->nwk = 0; s->nwk < n; s->nwk++)
+        if (pthread_create(&s->wk[s->nwk].thread, NULL, worker_main,
+                           &s->wk[s->nwk]) != 0)
+            break;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    for (i = s->nwk; i < n; i++)
+        free_worker_handles(&s->wk[i]);
+    if (s->nwk > 0)
+        return true;
+    pthread_cond_destroy(&s->done);
+    pthread_cond_destroy(&s->work);
+    pthread_mutex_destroy(&s->mu);
+fail:
+    for (i = 0; i < n; i++)
+        free_worker_handles(&s->wk[i]);
+    free(s->wk);
+    free(s->ring);
+    s->wk = NULL;
+    s->ring = NULL;
+    return false;
+}
+
+/* Stops and joins the workers, adds their counts, frees the ring. */
+static void
+stop_workers(struct stream *s)
+{
+    size_t i;
+
+    pthread_mutex_lock(&s->mu);
+    s->quit = true;
+    pthread_cond_broadcast(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    for (i = 0; i < s->nwk; i++) {
+        pthread_join(s->wk[i].thread, NULL);
+        ret__anonymizer_add_counts(s->a, s->wk[i].a);
+        free_worker_handles(&s->wk[i]);
+    }
+    pthread_cond_destroy(&s->done);
+    pthread_cond_destroy(&s->work);
+    pthread_mutex_destroy(&s->mu);
+    for (i = 0; i < s->nring; i++) {
+        free(s->ring[i].in);
+        free(s->ring[i].lens);
+        free(s->ring[i].out);
+        free(s->ring[i].bad);
+    }
+    free(s->ring);
+    free(s->wk);
+}
+
+/* ---- the calling thread: reading blocks, writing them in order ---- */
+
+/* Reads lines into b until it holds block_size bytes. RET_EOF at the
+ * end of the input, an error from the reader or out of memory; b holds
+ * the lines read before either. */
+static ret_status
+fill(struct stream *s, struct block *b, ret_error *err)
+{
+    ret_status st = RET_OK;
+
+    b->inlen = 0;
+    b->nlines = 0;
+    while (b->inlen < s->block_size) {
+        const char *line;
+        size_t len;
+
+        if ((st = ret_reader_next(s->rd, &line, &len, err)) != RET_OK)
+            break;
+        if (b->nlines == 0)
+            b->first = ret_reader_line_number(s->rd);
+        if (!grow(&b->in, &b->incap, b->inlen + len, 1) ||
+            !grow(&b->lens, &b->lenscap, b->nlines + 1, sizeof(*b->lens))) {
+            st = ret__fail(err, RET_E_NOMEM,
+                           "out of memory for a line of %zu bytes", len);
+            break;
+        }
+        memcpy(b->in + b->inlen, line, len);
+        b->inlen += len;
+        b->lens[b->nlines++] = len;
+    }
+    b->raw = ret_reader_raw_offset(s->rd);
+    return st;
+}
+
+/* Writes block b (what its worker finished of it) and calls back. */
+static ret_status
+emit(struct stream *s, struct block *b, bool *stop, ret_error *err)
+{
+    ret_status st;
+    size_t i;
+
+    if (s->o.unparsed != NULL)
+        for (i = 0; i < b->nbad; i++)
+            s->o.unparsed(s->o.ctx, b->bad[i]);
+    if (b->outlen > 0 &&
+        (st = ret_writer_write(*s->w, b->out, b->outlen, err)) != RET_OK)
+        return st;
+    if (b->st != RET_OK) {
+        if (err != NULL)
+            *err = b->err;
+        return b->st;
+    }
+    return after_write(s, b->raw, stop, err);
+}
+
+/* Writes the finished blocks at the head of the ring; with wait, waits
+ * for the head block first. */
+static ret_status
+drain(struct stream *s, bool wait, bool *stop, ret_error *err)
+{
+    for (;;) {
+        struct block *b;
+        ret_status st;
+
+        pthread_mutex_lock(&s->mu);
+        if (s->written == s->filled) {
+            pthread_mutex_unlock(&s->mu);
+            return RET_OK;
+        }
+        b = &s->ring[s->written % s->nring];
+        if (wait)
+            while (!b->done)
+                pthread_cond_wait(&s->done, &s->mu);
+        if (!b->done) {
+            pthread_mutex_unlock(&s->mu);
+            return RET_OK;
+        }
+        b->done = false;
+        pthread_mutex_unlock(&s->mu);
+        st = emit(s, b, stop, err);
+        s->written++;
+        if (st != RET_OK)
+            return st;
+        wait = false;
+    }
+}
+
+static ret_status
+run_threaded(struct stream *s, ret_error *err)
+{
+    ret_status st = RET_OK, rst = RET_OK;
+    ret_error rerr;
+    bool stop = false;
+
+    while (!stop && rst == RET_OK) {
+        struct block *b;
+
+        if (s->filled - s->written == s->nring &&
+            (st = drain(s, true, &stop, err)) != RET_OK)
+            return st;
+        if (stop)
+            break;
+        b = &s->ring[s->filled % s->nring];
+        rst = fill(s, b, &rerr);
+        if (b->nlines > 0) {
+            pthread_mutex_lock(&s->mu);
+            s->filled++;
+            pthread_cond_signal(&s->work);
+            pthread_mutex_unlock(&s->mu);
+        }
+        if ((st = drain(s, false, &stop, err)) != RET_OK)
+            return st;
+    }
+    /* Everything read is written, even after between() said stop. */
+    while (s->written < s->filled)
+        if ((st = drain(s, true, &stop, err)) != RET_OK)
+            return st;
+    if (rst != RET_OK && rst != RET_EOF) {
+        if (err != NULL)
+            *err = rerr;
+        return rst;
+    }
+    return RET_OK;
+}
+
+ret_status
+ret_anonymize_stream(ret_anonymizer *a, ret_parser *p, ret_reader *rd,
+                     ret_writer **w, const ret_anon_stream_opts *o,
+                     ret_error *err)
+{
+    struct stream s;
+    ret_status st = RET_OK;
+    uint64_t n = 0, next_try = 0;
+    unsigned threads;
+    bool stop = false;
+
+    if (a == NULL || rd == NULL || w == NULL || *w == NULL)
+        return ret__fail(err, RET_E_INVAL,
+                         "ret_anonymize_stream: invalid argument");
+    memset(&s, 0, sizeof(s));
+    s.a = a;
+    s.p = p;
+    s.rd = rd;
+    s.w = w;
+    if (o != NULL)
+        s.o = *o;
+    s.block_size = s.o.block_size > 0 ? s.o.block_size : DEFAULT_BLOCK;
+    threads = s.o.threads > MAX_THREADS ? MAX_THREADS : s.o.threads;
+    while (!stop) {
+        const char *line;
+        size_t len;
+
+        if (threads > 1 && n >= next_try) {
+            bool retry;
+
+            if (start_workers(&s, threads, &retry)) {
+                st = run_threaded(&s, err);
+                stop_workers(&s);
+                return st;
+            }
+            /* An auto parser still detecting: try again at each of
+             * the first lines, then less and less often (W3C). */
+            next_try = !retry ? UINT64_MAX : n < 64 ? n + 1 : 2 * n;
+        }
+        if ((st = ret_reader_next(rd, &line, &len, err)) != RET_OK)
+            break;
+        if ((st = seq_line(&s, line, len, &stop, err)) != RET_OK)
+            break;
+        n++;
+    }
+    return st == RET_EOF ? RET_OK : st;
+}
