@@ -9,8 +9,9 @@
 # on (the retention library always sets it; Debian's SQLite defaults to
 # it) and end with a checkpoint (the shell checkpoints when it closes).
 # Reported: both times, their ratio, the median ratio of the pairs,
-# retention's longest single write transaction over all runs and its
-# final WAL truncation.
+# retention's longest single write transaction over all runs, and each
+# run's longest write transaction and final WAL truncation (which keeps
+# writers waiting too).
 
 BENCH_SQLITE_ROWS=${BENCH_SQLITE_ROWS:-10000000}
 sq=${SQLITE3:-sqlite3}
@@ -60,6 +61,7 @@ t_ret=
 ret_out=
 sq_ratios=
 sq_lock=0
+sq_locks=
 sq_i=0
 while [ "$sq_i" -lt "${BENCH_REPEAT:-3}" ]; do
     sq_copy
@@ -83,6 +85,7 @@ while [ "$sq_i" -lt "${BENCH_REPEAT:-3}" ]; do
     sq_ratios="$sq_ratios $(ratio "$_t" "$_tsq")"
     _l=$(echo "$_o" | cut -d' ' -f3)
     [ "$(echo "$_l > $sq_lock" | bc -l)" = 1 ] && sq_lock=$_l
+    sq_locks="$sq_locks $_l/$(echo "$_o" | cut -d' ' -f4)"
     if [ -z "$t_ret" ] || [ "$(echo "$_t < $t_ret" | bc -l)" = 1 ]; then
         t_ret=$_t
         ret_out=$_o
@@ -99,4 +102,5 @@ sq_median=$(printf '%s\n' $sq_ratios | sort -n |
     awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 result "retention: median ratio of the pairs" "${sq_median}x (${BENCH_REPEAT:-3} pairs:$sq_ratios)" "<= 1.5x"
 result "retention: longest write lock" "$sq_lock ms in all runs (best run: $3 ms, final WAL truncation $4 ms)" "<= 100 ms"
+result "retention: per run, lock/truncation ms" "$sq_locks" "<= 100 ms"
 rm -f "$sqwork" "$sqwork-wal" "$sqwork-shm"
