@@ -37,7 +37,7 @@
 #define CHUNK_ROWS 65536    /* candidates read between write batches */
 #define TARGET_LOCK_MS 20.0 /* aim of one write transaction */
 #define MAX_LOCK_MS 35.0    /* a batch commits early past this */
-#define DEADLINE_MS 50.0    /* a change statement is interrupted past this */
+#define DEADLINE_MS 40.0    /* a change statement is interrupted past this */
 #define DEADLINE_OPS 1000   /* VM instructions between two checks of it */
 #define FIRST_BATCH 256
 #define MIN_BATCH 1
@@ -103,6 +103,7 @@ struct work {
     int busy_calls;     /* our busy handler's, in total */
     int busy_seen;      /* its value at the last batch_begin */
     double t_commit; /* set by the WAL hook once the lock is released */
+    double cost;        /* ms of lock a row, smoothed; 0: not measured */
     double t_lock;      /* when the current batch got the lock */
     double deadline_ms; /* after t_lock, its change statements stop */
     bool no_deadline;   /* a batch of one row was interrupted: run it whole */
@@ -899,14 +900,19 @@ batch_undo(struct work *w, double t1)
         w->res.max_lock_ms = lock;
 }
 
-/* After an interrupted batch (undone): a quarter of the size for the
- * same work, and a pause as after any batch. */
+/* After an interrupted batch (undone): a row costs at least the
+ * deadline over the batch size; a quarter of the size for the same
+ * work, and a pause as after any batch. */
 static void
 batch_cut(struct work *w)
 {
+    double c = w->deadline_ms / (double)w->batch;
+
     w->interrupts++;
     if (w->batch == 1)
         w->no_deadline = true;
+    if (c > w->cost)
+        w->cost = c;
     w->batch = w->batch >= 4 ? w->batch / 4 : 1;
     batch_pause(w, true);
 }
@@ -943,7 +949,11 @@ batch_pause(struct work *w, bool more)
 
 /* Commits k changes begun at t1, adapts the batch size to the measured
  * time and pauses so that waiting writers get the lock (more = another
- * batch follows). */
+ * batch follows). The cost of a row follows a slower batch at once and
+ * a faster one by a quarter of the difference: rows cost unevenly (a
+ * batch after another writer's commit reads its pages again, some
+ * ranges are dense), and a batch sized by one fast one would take many
+ * times the target. */
 static ret_status
 batch_commit(struct work *w, double t1, size_t k, bool more, ret_error *err)
 {
@@ -961,15 +971,17 @@ batch_commit(struct work *w, double t1, size_t k, bool more, ret_error *err)
     lock = (w->t_commit > 0 ? w->t_commit : now_ms()) - t1;
     if (lock > w->res.max_lock_ms)
         w->res.max_lock_ms = lock;
-    if (lock > 0.05) {
-        double want = (double)k * TARGET_LOCK_MS / lock;
+    if (lock > 0.05 && k > 0) {
+        double c = lock / (double)k, want;
 
+        w->cost = c > w->cost ? c : 0.75 * w->cost + 0.25 * c;
+        want = TARGET_LOCK_MS / w->cost;
         if (want > 2.0 * (double)w->batch)
             want = 2.0 * (double)w->batch;
         w->batch = want < MIN_BATCH   ? MIN_BATCH
                    : want > MAX_BATCH ? MAX_BATCH
                                       : (size_t)want;
-    } else if (w->batch < MAX_BATCH / 2) {
+    } else if (k > 0 && w->batch < MAX_BATCH / 2) {
         w->batch *= 2;
     }
     batch_pause(w, more);
@@ -1438,6 +1450,7 @@ ret__table_run(sqlite3 *db, const struct ret__tabspec *sp, int mode,
             (st = run_fast(&w, hi, err)) != RET_OK)
             goto out;
         w.batch = FIRST_BATCH; /* a row costs more one by one than in a range */
+        w.cost = 0;
         if (latest_cutoff(&w, now, &hi) == RET_OK) {
             text_bound(hi, hitext);
             if ((st = run_pass(&w, PASS_NUMERIC, hi, NULL, err)) != RET_OK ||
