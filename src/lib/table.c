@@ -1449,8 +1449,8 @@ ret__table_run(sqlite3 *db, const struct ret__tabspec *sp, int mode,
                 RET_OK &&
             (st = run_fast(&w, hi, err)) != RET_OK)
             goto out;
-        w.batch = FIRST_BATCH; /* a row costs more one by one than in a range */
-        w.cost = 0;
+        w.batch = FIRST_BATCH; /* a row costs more one by one than in */
+        w.cost = 0;            /* a range */
         if (latest_cutoff(&w, now, &hi) == RET_OK) {
             text_bound(hi, hitext);
             if ((st = run_pass(&w, PASS_NUMERIC, hi, NULL, err)) != RET_OK ||
