@@ -8,12 +8,20 @@ A_LINES=${BENCH_ANONIP_LINES:-100000}
 [ "$A_LINES" -gt "$BENCH_LINES" ] && A_LINES=$BENCH_LINES
 head -n "$A_LINES" "$LOG" >"$OUT/anon-slice.log"
 
+# The default command (worker threads: -j defaults to the online CPUs, at
+# most 8) and the same with --threads 1, side by side.
 timeit t_anon sh -c '"$1" anonymize "$2" >/dev/null' sh "$RETENTION" "$LOG"
 timeit t_anon_col sh -c '"$1" anonymize --ipv4mask 8 --ipv6mask 80 "$2" >/dev/null' \
     sh "$RETENTION" "$LOG"
+timeit t_anon_1 sh -c '"$1" anonymize --threads 1 "$2" >/dev/null' sh "$RETENTION" "$LOG"
+timeit t_anon_col_1 sh -c '"$1" anonymize --threads 1 --ipv4mask 8 --ipv6mask 80 "$2" >/dev/null' \
+    sh "$RETENTION" "$LOG"
 result "anonymize plain (auto format)" "$(rate "$BENCH_LINES" "$t_anon") lines/s, $t_anon s" "-"
+result "  --threads 1" "$(rate "$BENCH_LINES" "$t_anon_1") lines/s, $t_anon_1 s" "-"
 result "anonymize plain (anonip options)" "$(rate "$BENCH_LINES" "$t_anon_col") lines/s, $t_anon_col s" "-"
+result "  --threads 1" "$(rate "$BENCH_LINES" "$t_anon_col_1") lines/s, $t_anon_col_1 s" "-"
 result "anonymize / cat time" "$(ratio "$t_anon" "$T_CAT")x (anonip options $(ratio "$t_anon_col" "$T_CAT")x)" "<= 4x"
+result "  --threads 1" "$(ratio "$t_anon_1" "$T_CAT")x (anonip options $(ratio "$t_anon_col_1" "$T_CAT")x)" "<= 4x"
 
 if have anonip; then
     BENCH_REPEAT_SAVE=${BENCH_REPEAT:-3}
@@ -24,6 +32,7 @@ if have anonip; then
     ours_rate=$(rate "$BENCH_LINES" "$t_anon_col")
     result "anonip (on $A_LINES lines, scaled)" "$anonip_rate lines/s" "-"
     result "anonymize / anonip throughput" "$(ratio "$ours_rate" "$anonip_rate")x (auto format $(ratio "$(rate "$BENCH_LINES" "$t_anon")" "$anonip_rate")x)" ">= 50x"
+    result "  --threads 1" "$(ratio "$(rate "$BENCH_LINES" "$t_anon_col_1")" "$anonip_rate")x (auto format $(ratio "$(rate "$BENCH_LINES" "$t_anon_1")" "$anonip_rate")x)" ">= 50x"
 else
     result "anonymize / anonip throughput" "anonip not installed (apt-get install anonip)" ">= 50x"
 fi
@@ -39,5 +48,8 @@ timeit t_pipe sh -c 'cp "$1" "$2" && zcat "$2" | gzip -6 >"$2.out" && rm -f "$2.
     sh "$OUT/access.log.gz" "$OUT/pipe.log.gz"
 timeit t_inplace sh -c 'cp "$1" "$2" && "$3" anonymize -i "$2"' \
     sh "$OUT/access.log.gz" "$OUT/inplace.log.gz" "$RETENTION"
+timeit t_inplace_1 sh -c 'cp "$1" "$2" && "$3" anonymize --threads 1 -i "$2"' \
+    sh "$OUT/access.log.gz" "$OUT/inplace.log.gz" "$RETENTION"
 result "anonymize .gz -> .gz in place" "$t_inplace s vs zcat|gzip -6 $t_pipe s: $(ratio "$t_inplace" "$t_pipe")x" "<= 1.1x"
+result "  --threads 1" "$t_inplace_1 s: $(ratio "$t_inplace_1" "$t_pipe")x" "<= 1.1x"
 rm -f "$OUT/pipe.log.gz" "$OUT/inplace.log.gz" "$OUT/anon-slice.log" "$OUT/anon-tenth.log"

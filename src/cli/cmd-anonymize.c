@@ -247,7 +247,9 @@ struct run {
     unsigned out_flags;
     ret_writer *w;
     bool in_place, line_buffered, strict, stats, anonip;
-    unsigned threads; /* -j */
+    unsigned threads; /* -j, or the online CPUs (at most 8) */
+    bool threads_set; /* -j was given */
+    bool gz_out;      /* the output being written is gzip */
     uint64_t unparsed;
     uint64_t failclosed_seen;
     /* rate limit of per-line diagnostics: at most 5 a minute */
@@ -412,7 +414,11 @@ process(struct run *r, const char *name, ret_reader *rd, ret_error *err)
         cb.prog = &prog;
     }
     memset(&o, 0, sizeof(o));
-    o.threads = r->threads;
+    /* The gzip writer's own thread compresses slower than one thread
+     * anonymizes: workers would only compete with it for the cores
+     * (measured: .gz -> .gz in place 2.87 s with one thread, 2.97 s
+     * with two on two cores). */
+    o.threads = r->gz_out && !r->threads_set ? 1 : r->threads;
     o.ctx = &cb;
     o.unparsed = cb_unparsed;
     o.progress = cb_progress;
@@ -444,6 +450,7 @@ run_in_place(struct run *r, int nfiles, char **files)
         }
         if (ret_reader_is_gzip(rd))
             flags |= RET_WRITE_GZIP;
+        r->gz_out = (flags & RET_WRITE_GZIP) != 0;
         if ((st = ret_writer_open(files[i], flags, &r->w, &err)) != RET_OK) {
             rc = cli_fail(r->g, st, &err);
             ret_reader_free(rd);
@@ -483,6 +490,7 @@ run_stream(struct run *r, int nfiles, char **files)
                                 r->out_flags, &r->w, &err);
     if (st != RET_OK)
         return cli_fail(r->g, st, &err);
+    r->gz_out = (r->out_flags & RET_WRITE_GZIP) != 0;
     for (i = 0; i < nfiles && !got_term; i++) {
         ret_reader *rd = NULL;
         struct pump pump;
@@ -746,6 +754,7 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
         case 'j':
             if (!cli_parse_int(g, "--threads", optarg, 1, 64, &threads))
                 goto out;
+            r.threads_set = true;
             break;
         case 'h':
             rc = cli_help(usage_text);
