@@ -47,7 +47,7 @@ static const char usage_text[] =
     "      --strict            exit 3 when a line could not be parsed\n"
     "      --stats             print counts on standard error at the end\n"
     "  -j, --threads N         anonymize on N threads (default: the number of\n"
-    "                          processors, at most 8; 1: in one thread)\n"
+    "                          processors, at most 8; 1 for a gzip output)\n"
     "  -h, --help              show this help\n"
     "\n"
     "anonip-compatible options (see retention-anonymize(1) for the\n"
