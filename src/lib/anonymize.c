@@ -682,7 +682,7 @@ columns_pass(ret_anonymizer *a, size_t len, bool closed)
         const char *d = NULL;
 
         if (a->delimlen == 1)
-            d = memchr(a->line + cs, a->delim[0], end - cs);
+            d = ret__find_byte(a->line + cs, a->line + end, a->delim[0]);
         else if (a->delimlen <= end - cs)
             d = memmem(a->line + cs, end - cs, a->delim, a->delimlen);
         ce = d ? (size_t)(d - a->line) : end;

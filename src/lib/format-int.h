@@ -104,6 +104,7 @@ struct ret_parser {
     int chosen;             /* index into cand, -1 */
     unsigned seen;          /* lines looked at while detecting */
     bool locked;
+    bool combined;          /* scanned by scan_combined (same_items) */
     /* the last CLF time parsed: "dd/Mon/yyyy:" and " +hhmm" with the
      * UTC time of that day's 00:00:00 and the offset (scan_fields) */
     char clf_day[12], clf_zone[6];
@@ -159,5 +160,11 @@ RET_HIDDEN ret_status ret__regex_parser_init(ret_parser *p, ret_error *err);
 RET_HIDDEN void ret__regex_parser_free(ret_parser *p);
 RET_HIDDEN ret_status ret__regex_parse(ret_parser *p, const char *line,
                                        size_t len, ret_error *err);
+
+/* format.c: is p (or the format an auto parser chose) scanned by a
+ * preset's own scanner? For tests. */
+RET_HIDDEN bool ret__parser_specialized(const ret_parser *p);
+/* Makes p use the generic scanner (to compare the two). */
+RET_HIDDEN void ret__parser_set_generic(ret_parser *p);
 
 #endif /* RET_FORMAT_INT_H */

@@ -1290,7 +1290,7 @@ lit_at(const char *l, size_t i, size_t e, const struct ret__item *it)
 /* End of a quoted field starting at i: the first unescaped '"' followed
  * by the rest of the next literal (and, for the last literal, by the end
  * of the line or a space). Returns e when there is none. */
-static size_t
+static inline __attribute__((always_inline)) size_t
 quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
            bool next_is_last, bool *closed)
 {
@@ -1370,109 +1370,145 @@ up_group(const char *l, size_t i, size_t e)
            (i >= 2 && l[i - 1] == ':' && l[i - 2] == ' ');
 }
 
-static ret_status
-scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
-{
-    const ret_format *f = ps->fmt;
-    ret_record *r = &ps->rec;
+/*
+ * One item of a fields format at st->pos of l[0..e): a literal matched,
+ * or a field found and stored. False (err set) when the line does not
+ * fit. next is the item after it (NULL for the last), next_last whether
+ * that one is the last. The generic loop of scan_fields calls it with
+ * the compiled items; the presets' own scanners (below) call it with
+ * constant items, so that the compiler reduces it to their code alone.
+ */
+struct scan {
+    size_t pos;
+    bool skip; /* the next item, a literal, was matched already */
     struct ret__fill fl;
-    size_t i, pos = 0, e = len;
-    const char *l = line;
+};
 
-    memset(&fl, 0, sizeof(fl));
-    ret__rec_reset(r, line, len);
-    for (i = 0; i < f->nitems; i++) {
-        const struct ret__item *it = &f->items[i];
-        const struct ret__item *next = i + 1 < f->nitems ? &f->items[i + 1]
-                                                         : NULL;
-        size_t end;
-        bool next_ok = false; /* the literal next was matched at end */
+static inline __attribute__((always_inline)) bool
+scan_item(ret_parser *ps, const char *l, size_t e, const struct ret__item *it,
+          const struct ret__item *next, bool next_last, struct scan *st,
+          ret_error *err)
+{
+    ret_record *r = &ps->rec;
+    size_t pos = st->pos, end;
+    bool next_ok = false; /* the literal next was matched at end */
 
-        if (it->lit) {
-            if (!lit_at(l, pos, e, it))
-                return ret__parse_fail(
-                    err, memchr(it->s, '"', it->n) ? "quote" : "fields",
-                    pos + 1);
-            pos += it->n;
-            continue;
-        }
-        if (it->kind == FK_TIME_CLF && it->scale == 1) {
-            /* Apache %t writes its brackets */
-            const char *q;
-
-            if (pos >= e || l[pos] != '[' ||
-                (q = ret__find_byte(l + pos, l + e, ']')) == NULL)
-                return ret__parse_fail(err, "time", pos + 1);
-            end = (size_t)(q - l) + 1;
-            if (end - pos - 2 == 26 && !r->has_time) {
-                /* the common case, without the general store */
-                int32_t o;
-
-                if (!time_clf_cached(ps, l + pos + 1, 26, &r->time, &o))
-                    return ret__parse_fail(err, "time", pos + 2);
-                set_field(r, RET_F_TIME, pos + 1, 26);
-                r->utc_offset = o;
-                r->has_time = true;
-            } else if (!rec_store(r, &fl, it->kind, 0, NULL, 0, pos + 1,
-                                  end - pos - 2)) {
-                return ret__parse_fail(err, fl.reason, pos + 2);
-            }
-            pos = end;
-            continue;
-        }
-        if (next == NULL) {
-            /* the last field: up to a space or the end */
-            const char *sp = ret__find_byte(l + pos, l + e, ' ');
-
-            end = sp ? (size_t)(sp - l) : e;
-        } else if (it->quoted) {
-            bool closed;
-
-            end = quoted_end(l, pos, e, next, i + 2 == f->nitems, &closed);
-            if (end == e)
-                return ret__parse_fail(err, closed ? "fields" : "quote", pos);
-            next_ok = next->lit;
-        } else {
-            bool addr = it->kind == FK_CLIENT || it->kind == FK_ADDR;
-            char d = next->s[0];
-
-            end = pos;
-            if (addr && pos < e && l[pos] == '"') {
-                /* a quoted list where an address is expected */
-                const char *q = ret__find_byte(l + pos + 1, l + e, '"');
-
-                if (q == NULL)
-                    return ret__parse_fail(err, "quote", pos + 1);
-                end = (size_t)(q - l) + 1;
-            }
-            for (;;) {
-                const char *q = ret__find_byte(l + end, l + e, d);
-
-                if (q == NULL)
-                    return ret__parse_fail(err, "fields", pos + 1);
-                end = (size_t)(q - l);
-                if (lit_at(l, end, e, next) &&
-                    !(addr && end > pos && l[end - 1] == ',' && d == ' ') &&
-                    !(it->kind == FK_ADDR && d == ' ' && up_group(l, end, e)))
-                    break;
-                if (!addr)
-                    return ret__parse_fail(err, "fields", pos + 1);
-                /* addresses: lists "a, b" and anything up to the
-                 * literal that follows */
-                end++;
-            }
-            next_ok = next->lit;
-        }
-        if (!rec_store(r, &fl, it->kind, it->scale, it->s, it->n, pos,
-                       end - pos))
-            return ret__parse_fail(err, fl.reason, pos + 1);
-        pos = end;
-        if (next_ok) {
-            /* matched already: step over it */
-            pos += next->n;
-            i++;
-        }
+    if (st->skip) {
+        st->skip = false;
+        return true;
     }
+    if (it->lit) {
+        if (!lit_at(l, pos, e, it)) {
+            ret__parse_fail(err,
+                            memchr(it->s, '"', it->n) ? "quote" : "fields",
+                            pos + 1);
+            return false;
+        }
+        st->pos = pos + it->n;
+        return true;
+    }
+    if (it->kind == FK_TIME_CLF && it->scale == 1) {
+        /* Apache %t writes its brackets */
+        const char *q;
+
+        if (pos >= e || l[pos] != '[' ||
+            (q = ret__find_byte(l + pos, l + e, ']')) == NULL) {
+            ret__parse_fail(err, "time", pos + 1);
+            return false;
+        }
+        end = (size_t)(q - l) + 1;
+        if (end - pos - 2 == 26 && !r->has_time) {
+            /* the common case, without the general store */
+            int32_t o;
+
+            if (!time_clf_cached(ps, l + pos + 1, 26, &r->time, &o)) {
+                ret__parse_fail(err, "time", pos + 2);
+                return false;
+            }
+            set_field(r, RET_F_TIME, pos + 1, 26);
+            r->utc_offset = o;
+            r->has_time = true;
+        } else if (!rec_store(r, &st->fl, it->kind, 0, NULL, 0, pos + 1,
+                              end - pos - 2)) {
+            ret__parse_fail(err, st->fl.reason, pos + 2);
+            return false;
+        }
+        st->pos = end;
+        return true;
+    }
+    if (next == NULL) {
+        /* the last field: up to a space or the end */
+        const char *sp = ret__find_byte(l + pos, l + e, ' ');
+
+        end = sp ? (size_t)(sp - l) : e;
+    } else if (it->quoted) {
+        bool closed;
+
+        end = quoted_end(l, pos, e, next, next_last, &closed);
+        if (end == e) {
+            ret__parse_fail(err, closed ? "fields" : "quote", pos);
+            return false;
+        }
+        next_ok = next->lit;
+    } else {
+        bool addr = it->kind == FK_CLIENT || it->kind == FK_ADDR;
+        char d = next->s[0];
+
+        end = pos;
+        if (addr && pos < e && l[pos] == '"') {
+            /* a quoted list where an address is expected */
+            const char *q = ret__find_byte(l + pos + 1, l + e, '"');
+
+            if (q == NULL) {
+                ret__parse_fail(err, "quote", pos + 1);
+                return false;
+            }
+            end = (size_t)(q - l) + 1;
+        }
+        for (;;) {
+            const char *q = ret__find_byte(l + end, l + e, d);
+
+            if (q == NULL) {
+                ret__parse_fail(err, "fields", pos + 1);
+                return false;
+            }
+            end = (size_t)(q - l);
+            if (lit_at(l, end, e, next) &&
+                !(addr && end > pos && l[end - 1] == ',' && d == ' ') &&
+                !(it->kind == FK_ADDR && d == ' ' && up_group(l, end, e)))
+                break;
+            if (!addr) {
+                ret__parse_fail(err, "fields", pos + 1);
+                return false;
+            }
+            /* addresses: lists "a, b" and anything up to the
+             * literal that follows */
+            end++;
+        }
+        next_ok = next->lit;
+    }
+    if (!rec_store(r, &st->fl, it->kind, it->scale, it->s, it->n, pos,
+                   end - pos)) {
+        ret__parse_fail(err, st->fl.reason, pos + 1);
+        return false;
+    }
+    st->pos = end;
+    if (next_ok) {
+        /* matched already: step over it */
+        st->pos += next->n;
+        st->skip = true;
+    }
+    return true;
+}
+
+/* What follows the last item. */
+static inline __attribute__((always_inline)) ret_status
+scan_end(ret_parser *ps, const char *l, size_t e, bool has_strf,
+         struct scan *st, ret_error *err)
+{
+    ret_record *r = &ps->rec;
+    size_t pos = st->pos;
+
     if (pos < e) {
         /* more than the format: allowed after a space; its
          * address-looking tokens are listed for the anonymizer */
@@ -1481,12 +1517,98 @@ scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
         ret__rec_scan_addrs(r, pos, e - pos);
         ps->partial = true;
     }
-    if (f->has_strf || fl.tp.has_date)
-        if (!ret__rec_finish(r, &fl))
-            return ret__parse_fail(err, fl.reason, 1);
+    if (has_strf || st->fl.tp.has_date)
+        if (!ret__rec_finish(r, &st->fl))
+            return ret__parse_fail(err, st->fl.reason, 1);
     ret__rec_sort_addrs(r);
     return RET_OK;
 }
+
+static inline __attribute__((always_inline)) void
+scan_start(ret_parser *ps, const char *line, size_t len, struct scan *st)
+{
+    memset(st, 0, sizeof(*st));
+    ret__rec_reset(&ps->rec, line, len);
+}
+
+static ret_status
+scan_fields(ret_parser *ps, const char *line, size_t len, ret_error *err)
+{
+    const ret_format *f = ps->fmt;
+    struct scan st;
+    size_t i;
+
+    scan_start(ps, line, len, &st);
+    for (i = 0; i < f->nitems; i++)
+        if (!scan_item(ps, line, len, &f->items[i],
+                       i + 1 < f->nitems ? &f->items[i + 1] : NULL,
+                       i + 2 == f->nitems, &st, err))
+            return RET_E_PARSE;
+    return scan_end(ps, line, len, f->has_strf, &st, err);
+}
+
+/*
+ * The presets most logs are written in, scanned by scan_item with their
+ * items as constants: the same steps as scan_fields, without looking up
+ * what each item is. A parser uses one when its compiled format has
+ * exactly these items (same_items), so the two cannot differ.
+ */
+#define LIT(t) {true, false, FK_IGNORE, 0, t, sizeof(t) - 1}
+#define FLD(k, q) {false, q, k, 0, NULL, 0}
+
+static const struct ret__item combined_items[] = {
+    FLD(FK_CLIENT, false), LIT(" "),  FLD(FK_IGNORE, false), LIT(" "),
+    FLD(FK_USER, false),   LIT(" "),  {false, false, FK_TIME_CLF, 1, NULL, 0},
+    LIT(" \""),            FLD(FK_REQUEST, true),  LIT("\" "),
+    FLD(FK_STATUS, false), LIT(" "),  FLD(FK_BYTES, false),
+    LIT(" \""),            FLD(FK_REFERER, true),  LIT("\" \""),
+    FLD(FK_UA, true),      LIT("\""),
+};
+
+#undef LIT
+#undef FLD
+
+#define NCOMBINED (sizeof(combined_items) / sizeof(combined_items[0]))
+
+/* Does f have exactly the n items of want (a field's arg aside, which
+ * want's fields do not use)? */
+static bool
+same_items(const ret_format *f, const struct ret__item *want, size_t n)
+{
+    size_t i;
+
+    if (f->kind != FMT_FIELDS || f->nitems != n || f->has_strf)
+        return false;
+    for (i = 0; i < n; i++) {
+        const struct ret__item *a = &f->items[i], *b = &want[i];
+
+        if (a->lit != b->lit || a->quoted != b->quoted ||
+            a->kind != b->kind || a->scale != b->scale ||
+            (a->lit && (a->n != b->n || memcmp(a->s, b->s, a->n) != 0)))
+            return false; /* a field's arg is read by FK_TIME_STRF alone */
+    }
+    return true;
+}
+
+#define SCAN(k)                                                              \
+    if (!scan_item(ps, line, len, &combined_items[k],                         \
+                   k + 1 < NCOMBINED ? &combined_items[k + 1] : NULL,        \
+                   k + 2 == NCOMBINED, &st, err))                            \
+        return RET_E_PARSE;
+
+static ret_status
+scan_combined(ret_parser *ps, const char *line, size_t len, ret_error *err)
+{
+    struct scan st;
+
+    scan_start(ps, line, len, &st);
+    SCAN(0) SCAN(1) SCAN(2) SCAN(3) SCAN(4) SCAN(5) SCAN(6) SCAN(7)
+    SCAN(8) SCAN(9) SCAN(10) SCAN(11) SCAN(12) SCAN(13) SCAN(14) SCAN(15)
+    SCAN(16)
+    return scan_end(ps, line, len, false, &st, err);
+}
+
+#undef SCAN
 
 /* ---- parsers ----------------------------------------------------------- */
 
@@ -1520,6 +1642,7 @@ parser_init(ret_parser *p, const ret_format *f, ret_error *err)
 
     p->fmt = f;
     p->chosen = -1;
+    p->combined = same_items(f, combined_items, NCOMBINED);
     if (f->kind == FMT_REGEX)
         return ret__regex_parser_init(p, err);
     if (f->kind != FMT_AUTO)
@@ -1555,6 +1678,20 @@ parser_clear(ret_parser *p)
  * #Fields header) and an auto parser still detecting cannot. The fork
  * uses p's compiled format and must be freed before p.
  */
+void
+ret__parser_set_generic(ret_parser *p)
+{
+    p->combined = false;
+}
+
+bool
+ret__parser_specialized(const ret_parser *p)
+{
+    if (p->fmt->kind == FMT_AUTO)
+        return p->locked && p->chosen >= 0 && p->sub[p->chosen]->combined;
+    return p->combined;
+}
+
 ret_status
 ret__parser_fork(const ret_parser *p, ret_parser **out, ret_error *err)
 {
@@ -1680,7 +1817,8 @@ parse_one(ret_parser *p, const char *line, size_t len, ret_error *err)
             return RET_EOF; /* a comment */
         if (blank(line, len))
             return RET_EOF;
-        return scan_fields(p, line, len, err);
+        return p->combined ? scan_combined(p, line, len, err)
+                           : scan_fields(p, line, len, err);
     case FMT_JSON:
         return ret__json_parse(p, line, len, err);
     case FMT_W3C:

@@ -1,5 +1,6 @@
 /* format-t.c - log timestamps, the format compiler and the record parser. */
 #include "internal.h"
+#include "format-int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -910,6 +911,120 @@ test_scope(void)
     }
 }
 
+/* A record as text: every field, the time, status, bytes, addresses. */
+static void
+rec_text(const ret_record *r, char *buf, size_t size)
+{
+    size_t n = 0, i, off, len;
+    int f;
+    int64_t t = 0;
+    int32_t o = 0;
+    ret_addr_kind k;
+
+    for (f = 0; f < RET_F__COUNT; f++) {
+        const char *p;
+        size_t fn;
+
+        if (ret_record_field(r, (ret_field)f, &p, &fn))
+            n += (size_t)snprintf(buf + n, size - n, "%d@%td+%zu;", f,
+                                  p - r->line, fn);
+        if (n >= size)
+            return;
+    }
+    if (ret_record_time(r, &t, &o))
+        n += (size_t)snprintf(buf + n, size - n, "t%lld%+d;", (long long)t,
+                              (int)o);
+    if (n < size)
+        n += (size_t)snprintf(buf + n, size - n, "s%d b%lld;",
+                              ret_record_status(r),
+                              (long long)ret_record_bytes(r));
+    for (i = 0; n < size && ret_record_address(r, i, &off, &len, &k); i++)
+        n += (size_t)snprintf(buf + n, size - n, "a%d@%zu+%zu;", (int)k, off,
+                              len);
+}
+
+/* The combined preset's own scanner against the generic one, on random
+ * mutations of real lines: the same result, record and message. */
+static void
+test_specialized(void)
+{
+    static const char *const seeds[] = {
+        combined_line,
+        "2001:db8::1, 10.0.0.1 - - [01/Dec/2026:10:00:00 +0100] \"GET /a?b=1 "
+        "HTTP/1.1\" 200 512 \"https://x.example/\" \"Mozilla/5.0 (X11)\"",
+        "[::1]:443 - u [01/Dec/2026:10:00:00 -0000] \"-\" 400 - \"-\" \"-\"",
+        "\"192.0.2.1\" - - [01/Dec/2026:10:00:00 +0000] \"POST / HTTP/2.0\" "
+        "201 0 \"-\" \"a \\\"b\\\" c\" extra 192.0.2.2",
+    };
+    static const char noise[] = " \"[]\\-,:./0123456789aZ\t%";
+    struct P gen, spe;
+    char line[600], a[2048], b[2048];
+    unsigned seed = 12345, i, bad = 0, parsed = 0;
+    size_t n, iters = 200000;
+
+    open_p(&gen, "combined");
+    open_p(&spe, "combined");
+    ok(ret__parser_specialized(spe.p), "combined has its own scanner");
+    ret__parser_set_generic(gen.p);
+    ok(!ret__parser_specialized(gen.p), "which can be turned off");
+    for (i = 0; i < iters; i++) {
+        const char *sd = seeds[i % (sizeof(seeds) / sizeof(seeds[0]))];
+        unsigned m, nm;
+        const ret_record *ra, *rb;
+        ret_error ea, eb;
+        ret_status sa, sb;
+
+        n = strlen(sd);
+        memcpy(line, sd, n);
+        nm = (unsigned)(rand_r(&seed) % 4);
+        for (m = 0; m < nm && n > 0; m++) {
+            size_t at = (size_t)rand_r(&seed) % n;
+            char c = noise[(size_t)rand_r(&seed) % (sizeof(noise) - 1)];
+
+            switch (rand_r(&seed) % 4) {
+            case 0: line[at] = c; break;
+            case 1: /* delete */
+                memmove(line + at, line + at + 1, n - at - 1);
+                n--;
+                break;
+            case 2: /* insert */
+                if (n + 1 < sizeof(line)) {
+                    memmove(line + at + 1, line + at, n - at);
+                    line[at] = c;
+                    n++;
+                }
+                break;
+            default: n = at; /* truncate */
+            }
+        }
+        memset(&ea, 0, sizeof(ea));
+        memset(&eb, 0, sizeof(eb));
+        ra = rb = NULL;
+        sa = ret_parser_parse(gen.p, line, n, &ra, &ea);
+        sb = ret_parser_parse(spe.p, line, n, &rb, &eb);
+        a[0] = b[0] = '\0';
+        if (sa == RET_OK)
+            rec_text(ra, a, sizeof(a));
+        else
+            snprintf(a, sizeof(a), "%d %s", (int)sa, ea.message);
+        if (sb == RET_OK)
+            rec_text(rb, b, sizeof(b));
+        else
+            snprintf(b, sizeof(b), "%d %s", (int)sb, eb.message);
+        parsed += sa == RET_OK;
+        if (sa != sb || strcmp(a, b) != 0) {
+            if (bad++ < 3)
+                diag("differ on '%.*s':\n  generic: %s\n  special: %s",
+                     (int)n, line, a, b);
+        }
+    }
+    is_int(bad, 0, "the two scanners agree on %zu mutated lines", iters);
+    ok(parsed > iters / 10 && parsed < iters - iters / 10,
+       "both outcomes were tried (%u parsed)", parsed);
+    close_p(&gen);
+    close_p(&spe);
+}
+
 int
 main(void)
 {
@@ -925,5 +1040,6 @@ main(void)
     test_long_line();
     test_api_edges();
     test_scope();
+    test_specialized();
     return done_testing();
 }
