@@ -158,6 +158,12 @@ RET_HIDDEN ret_status ret__reader_open_mem_size(const void *data, size_t len,
                                                 size_t bufsize,
                                                 ret_reader **out,
                                                 ret_error *err);
+/* Every whole line the buffer holds, in place, as one run (the input's
+ * last line may lack its '\n'); the line number is left to the caller:
+ * ret__reader_add_lines. End and errors as ret_reader_next. */
+RET_HIDDEN ret_status ret__reader_next_run(ret_reader *r, const char **data,
+                                           size_t *len, ret_error *err);
+RET_HIDDEN void ret__reader_add_lines(ret_reader *r, uint64_t n);
 
 /* ---- policy (policy.c, decide.c, explain.c) ---- */
 

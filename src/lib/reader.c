@@ -509,6 +509,68 @@ ret_reader_next(ret_reader *r, const char **line, size_t *len, ret_error *err)
     }
 }
 
+/*
+ * Every whole line the buffer holds at once, in place: one or more lines
+ * ending in '\n' (the input's last line may lack it), valid until the
+ * next call on r. For a caller that splits lines itself (the anonymize
+ * stream hands them to threads): the line number is not advanced, the
+ * caller tells it with ret__reader_add_lines. Errors and the end of
+ * input come as from ret_reader_next.
+ */
+ret_status
+ret__reader_next_run(ret_reader *r, const char **data, size_t *len,
+                     ret_error *err)
+{
+    ret_status st;
+
+    if (r == NULL || data == NULL || len == NULL)
+        return ret__fail(err, RET_E_INVAL,
+                         "ret__reader_next_run: invalid argument");
+    for (;;) {
+        if (r->scan < r->end) {
+            const char *nl =
+                memrchr(r->data + r->scan, '\n', r->end - r->scan);
+
+            if (nl != NULL) {
+                size_t n = (size_t)(nl - (r->data + r->start)) + 1;
+
+                *data = r->data + r->start;
+                *len = n;
+                r->start += n;
+                r->scan = r->start;
+                r->offset += n;
+                return RET_OK;
+            }
+            r->scan = r->end;
+        }
+        if (r->eof) {
+            if (r->start < r->end) {
+                size_t n = r->end - r->start;
+
+                *data = r->data + r->start;
+                *len = n;
+                r->start = r->scan = r->end;
+                r->offset += n;
+                return RET_OK;
+            }
+            if (r->pending != RET_OK) {
+                if (err != NULL)
+                    *err = r->pending_err;
+                return r->pending;
+            }
+            return RET_EOF;
+        }
+        if ((st = fill(r, err)) != RET_OK)
+            return st;
+    }
+}
+
+void
+ret__reader_add_lines(ret_reader *r, uint64_t n)
+{
+    r->line_no += n;
+}
+
 int
 ret_reader_is_gzip(const ret_reader *r)
 {

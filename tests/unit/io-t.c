@@ -1387,6 +1387,106 @@ cleanup(void)
         diag("could not remove %s", tmpdir);
 }
 
+/* Runs of whole lines (ret__reader_next_run): together the input, each
+ * ending in a newline but the input's last, from memory, plain and gzip
+ * files, truncated gzip. */
+static int
+runs_ok(ret_reader *r, const unsigned char *want, size_t want_n,
+        ret_status want_end)
+{
+    struct bytes got = {0};
+    const char *p;
+    size_t n, runs = 0;
+    ret_status st;
+    int good = 1;
+
+    while ((st = ret__reader_next_run(r, &p, &n, NULL)) == RET_OK) {
+        good &= n > 0;
+        bytes_add(&got, p, n);
+        if (p[n - 1] != '\n')
+            good &= got.n == want_n; /* only the last may lack it */
+        runs++;
+    }
+    good &= st == want_end && got.n == want_n &&
+            (want_n == 0 || memcmp(got.p, want, want_n) == 0) &&
+            ret_reader_offset(r) == want_n;
+    ret__reader_add_lines(r, count_lines(want, want_n));
+    good &= ret_reader_line_number(r) == count_lines(want, want_n);
+    bytes_free(&got);
+    return good && (want_n == 0 || runs > 0);
+}
+
+static void
+test_runs(void)
+{
+    static const size_t sizes[] = {16, 17, 100, 4096, 256 * 1024};
+    struct bytes s = {0}, gz = {0}, cut = {0};
+    char path[4200];
+    size_t i;
+    int good = 1, fd;
+    ret_reader *r;
+
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        int final_nl;
+
+        for (final_nl = 0; final_nl < 2; final_nl++) {
+            s.n = 0;
+            gz.n = 0;
+            make_sample(&s, 9 + (unsigned)i, 500, final_nl);
+            r = NULL;
+            good &= ret__reader_open_mem_size(s.p, s.n, "m", sizes[i], &r,
+                                              NULL) == RET_OK &&
+                    runs_ok(r, s.p, s.n, RET_EOF);
+            ret_reader_free(r);
+            gz_member(&gz, s.p, s.n, 6);
+            snprintf(path, sizeof(path), "%s/runs.gz", tmpdir);
+            write_file(path, gz.p, gz.n);
+            r = NULL;
+            fd = open(path, O_RDONLY);
+            good &= fd >= 0 &&
+                    ret__reader_open_fd_size(fd, path, sizes[i], &r, NULL) ==
+                        RET_OK &&
+                    runs_ok(r, s.p, s.n, RET_EOF);
+            ret_reader_free(r);
+            if (fd >= 0)
+                close(fd);
+        }
+    }
+    ok(good, "runs of whole lines give back the input (memory, gzip file)");
+    r = NULL;
+    good = ret__reader_open_mem_size("", 0, "m", 16, &r, NULL) == RET_OK &&
+           runs_ok(r, (const unsigned char *)"", 0, RET_EOF);
+    ret_reader_free(r);
+    ok(good, "no run from empty input");
+    /* a truncated member: the lines decoded before the damage, then the
+     * error */
+    {
+        const char *p;
+        size_t n;
+        ret_status st;
+
+        snprintf(path, sizeof(path), "%s/runs-cut.gz", tmpdir);
+        write_file(path, gz.p, gz.n / 2);
+        fd = open(path, O_RDONLY);
+        r = NULL;
+        st = RET_E_INVAL;
+        if (fd >= 0 && ret__reader_open_fd_size(fd, path, 4096, &r, NULL) ==
+                           RET_OK)
+            while ((st = ret__reader_next_run(r, &p, &n, NULL)) == RET_OK)
+                bytes_add(&cut, p, n);
+        ok(st == RET_E_GZIP && cut.n > 0 && cut.n <= s.n &&
+               memcmp(cut.p, s.p, cut.n) == 0,
+           "truncated gzip: %zu bytes of runs as decoded, then RET_E_GZIP",
+           cut.n);
+        ret_reader_free(r);
+        if (fd >= 0)
+            close(fd);
+    }
+    bytes_free(&s);
+    bytes_free(&gz);
+    bytes_free(&cut);
+}
+
 int
 main(void)
 {
@@ -1406,6 +1506,7 @@ main(void)
     test_pipes();
     test_nonblocking();
     test_open_errors();
+    test_runs();
     test_writer_plain_gzip();
     test_writer_thread_signals();
     test_writer_flush();
