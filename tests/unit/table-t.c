@@ -924,8 +924,8 @@ deadline_prune(const char *db, const char *line, const char *rules,
         exit(2);
     }
     is_int(ret__table_run(h, &sp, RET__TAB_PRUNE, NOW, NULL, 0, r, &err),
-           RET_OK, "%s: prune with a write deadline of %g ms", what,
-           deadline_ms);
+           RET_OK, "%s: prune with a write deadline of %g ms%s", what,
+           deadline_ms, deadline_ms > 0 ? "" : " (the default)");
     sqlite3_close(h);
     ret_policy_free(p);
     return interrupts;
