@@ -8,7 +8,9 @@
  * to the next). Then the calling thread copies lines into blocks, worker
  * threads parse and anonymize whole blocks, each with its own forked
  * parser and cloned anonymizer, and the calling thread writes finished
- * blocks in input order. A fixed ring of blocks bounds the memory: the
+ * blocks in input order. The calling thread takes the reader's lines a
+ * buffer at a time (ret__reader_next_run) and only counts them; the
+ * workers find where each ends. A fixed ring of blocks bounds the memory: the
  * reader stops when every block is in flight.
  *
  * One mutex guards the ring's counters and each block's done flag; a
@@ -22,6 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define DEFAULT_BLOCK (512 * 1024)
 #define MAX_THREADS 64
 
@@ -29,8 +35,7 @@
 struct block {
     char *in;        /* the lines as read, one after another */
     size_t inlen, incap;
-    size_t *lens;    /* the length of each */
-    size_t nlines, lenscap;
+    size_t nlines;
     char *out;       /* their anonymized text */
     size_t outlen, outcap;
     uint64_t *bad;   /* line numbers of unparsed lines */
@@ -56,7 +61,11 @@ struct stream {
     ret_writer **w;
     ret_anon_stream_opts o;
     size_t block_size;
-    /* threaded */
+    /* threaded: what is left of the reader's last run of lines (valid
+     * until the next call on it), and the lines handed out so far */
+    const char *run;
+    size_t runlen;
+    uint64_t lines;
     struct block *ring;
     size_t nring;
     struct worker *wk;
@@ -159,18 +168,20 @@ seq_line(struct stream *s, const char *line, size_t len, bool *stop,
 static void
 run_block(struct worker *wk, struct block *b)
 {
-    const char *line = b->in;
-    size_t i;
+    const char *line = b->in, *end = b->in + b->inlen;
+    size_t i, len;
     ret_anon_counts before, after;
 
     b->outlen = 0;
     b->nbad = 0;
     b->st = RET_OK;
-    for (i = 0; i < b->nlines; line += b->lens[i], i++) {
+    for (i = 0; line < end; line += len, i++) {
         const ret_record *rec = NULL;
-        const char *out;
-        size_t len = b->lens[i], outlen;
+        const char *out, *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t outlen;
         ret_status st;
+
+        len = nl != NULL ? (size_t)(nl - line) + 1 : (size_t)(end - line);
 
         if (wk->p != NULL) {
             st = ret_parser_parse(wk->p, line, len, &rec, NULL);
@@ -330,7 +341,6 @@ stop_workers(struct stream *s)
     pthread_mutex_destroy(&s->mu);
     for (i = 0; i < s->nring; i++) {
         free(s->ring[i].in);
-        free(s->ring[i].lens);
         free(s->ring[i].out);
         free(s->ring[i].bad);
     }
@@ -340,33 +350,88 @@ stop_workers(struct stream *s)
 
 /* ---- the calling thread: reading blocks, writing them in order ---- */
 
-/* Reads lines into b until it holds block_size bytes. RET_EOF at the
- * end of the input, an error from the reader or out of memory; b holds
- * the lines read before either. */
+/* The lines of p[0..n): its '\n's, and one more when the last byte is
+ * not one (the input's last line). */
+static uint64_t
+count_lines(const char *p, size_t n)
+{
+    uint64_t k = 0;
+    size_t i = 0;
+
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+
+    while (i + 16 <= n) {
+        __m128i acc = zero; /* per byte: minus the '\n's seen, < 256 */
+        size_t stop = i + 16 * 255 <= n ? i + 16 * 255 : n - (n - i) % 16;
+
+        for (; i < stop; i += 16)
+            acc = _mm_sub_epi8(
+                acc, _mm_cmpeq_epi8(
+                         _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+                         nl));
+        acc = _mm_sad_epu8(acc, zero);
+        k += (uint64_t)_mm_cvtsi128_si32(acc) +
+             (uint64_t)_mm_cvtsi128_si32(_mm_srli_si128(acc, 8));
+    }
+#endif
+    for (; i < n; i++)
+        k += p[i] == '\n';
+    if (n > 0 && p[n - 1] != '\n')
+        k++;
+    return k;
+}
+
+/*
+ * Moves lines into b until it holds block_size bytes (at least one
+ * line), from the reader's runs of lines, a run cut after a line when it
+ * would overfill b. With read false, only what is left of the last run
+ * (lines read already). RET_EOF at the end of the input, an error from
+ * the reader or out of memory; b holds the lines taken before either.
+ */
 static ret_status
-fill(struct stream *s, struct block *b, ret_error *err)
+fill(struct stream *s, struct block *b, bool read, ret_error *err)
 {
     ret_status st = RET_OK;
 
     b->inlen = 0;
     b->nlines = 0;
+    b->first = s->lines + 1;
     while (b->inlen < s->block_size) {
-        const char *line;
-        size_t len;
+        size_t take;
+        uint64_t n;
 
-        if ((st = ret_reader_next(s->rd, &line, &len, err)) != RET_OK)
-            break;
-        if (b->nlines == 0)
-            b->first = ret_reader_line_number(s->rd);
-        if (!grow(&b->in, &b->incap, b->inlen + len, 1) ||
-            !grow(&b->lens, &b->lenscap, b->nlines + 1, sizeof(*b->lens))) {
+        if (s->runlen == 0) {
+            if (!read) {
+                st = RET_EOF;
+                break;
+            }
+            if ((st = ret__reader_next_run(s->rd, &s->run, &s->runlen,
+                                           err)) != RET_OK)
+                break;
+        }
+        take = s->runlen;
+        if (b->inlen + take > s->block_size) {
+            size_t want = s->block_size - b->inlen; /* >= 1 */
+            const char *nl = memchr(s->run + want - 1, '\n',
+                                    s->runlen - (want - 1));
+
+            if (nl != NULL)
+                take = (size_t)(nl - s->run) + 1;
+        }
+        if (!grow(&b->in, &b->incap, b->inlen + take, 1)) {
             st = ret__fail(err, RET_E_NOMEM,
-                           "out of memory for a line of %zu bytes", len);
+                           "out of memory for %zu bytes of lines", take);
             break;
         }
-        memcpy(b->in + b->inlen, line, len);
-        b->inlen += len;
-        b->lens[b->nlines++] = len;
+        memcpy(b->in + b->inlen, s->run, take);
+        n = count_lines(s->run, take);
+        ret__reader_add_lines(s->rd, n);
+        s->lines += n;
+        b->nlines += n;
+        b->inlen += take;
+        s->run += take;
+        s->runlen -= take;
     }
     b->raw = ret_reader_raw_offset(s->rd);
     return st;
@@ -432,16 +497,19 @@ run_threaded(struct stream *s, ret_error *err)
     ret_error rerr;
     bool stop = false;
 
-    while (!stop && rst == RET_OK) {
+    s->lines = ret_reader_line_number(s->rd);
+    /* After between() said stop, what is left of a run is written too:
+     * those lines were read. */
+    while ((!stop || s->runlen > 0) && rst == RET_OK) {
         struct block *b;
 
         if (s->filled - s->written == s->nring &&
             (st = drain(s, true, &stop, err)) != RET_OK)
             return st;
-        if (stop)
+        if (stop && s->runlen == 0)
             break;
         b = &s->ring[s->filled % s->nring];
-        rst = fill(s, b, &rerr);
+        rst = fill(s, b, !stop, &rerr);
         if (b->nlines > 0) {
             pthread_mutex_lock(&s->mu);
             s->filled++;

@@ -258,6 +258,7 @@ struct result {
     ret_anon_counts counts;
     ret_status st;
     char msg[512];
+    size_t rbuf; /* > 0: read from a file with a buffer this large */
     /* callbacks */
     ret_reader *rd;
     unsigned calls, stop_at, fail_at;
@@ -344,7 +345,7 @@ run(const struct conf *c, const void *in, size_t n, int threads, size_t block,
     ret_anonymizer *a = make_anon(c);
     ret_writer *w;
     ret_error err;
-    int fd = out_fd >= 0 ? out_fd : tmpfile_fd();
+    int fd = out_fd >= 0 ? out_fd : tmpfile_fd(), in_fd = -1;
 
     memset(&err, 0, sizeof(err));
     if (c->format != NULL &&
@@ -352,8 +353,18 @@ run(const struct conf *c, const void *in, size_t n, int threads, size_t block,
          ret_parser_new(f, &p, NULL) != RET_OK))
         abort();
     ret_parser_set_scope(p, RET_PARSE_ADDRESSES);
-    if (ret_reader_open_mem(in, n, "in.log", &r->rd, NULL) != RET_OK ||
-        ret_writer_open_fd(fd, "out", 0, &w, NULL) != RET_OK)
+    if (r->rbuf > 0) {
+        /* a file: the reader's runs of lines are at most rbuf bytes */
+        in_fd = tmpfile_fd();
+        if (write(in_fd, in, n) != (ssize_t)n ||
+            lseek(in_fd, 0, SEEK_SET) != 0 ||
+            ret__reader_open_fd_size(in_fd, "in.log", r->rbuf, &r->rd,
+                                     NULL) != RET_OK)
+            abort();
+    } else if (ret_reader_open_mem(in, n, "in.log", &r->rd, NULL) != RET_OK) {
+        abort(); /* plain memory: one run of every line */
+    }
+    if (ret_writer_open_fd(fd, "out", 0, &w, NULL) != RET_OK)
         abort();
     if (threads < 0) {
         const char *line, *out;
@@ -413,6 +424,8 @@ run(const struct conf *c, const void *in, size_t n, int threads, size_t block,
         slurp(fd, &r->out);
     ret_reader_free(r->rd);
     r->rd = NULL;
+    if (in_fd >= 0)
+        close(in_fd);
     ret_parser_free(p);
     ret_format_free(f);
     ret_anonymizer_free(a);
@@ -487,6 +500,8 @@ check_all(const char *what, const struct conf *c, const struct buf *in)
             size_t bs = blocks[k] ? blocks[k] : 512 * 1024;
             bool good;
 
+            /* memory (one run), or a file read 64 or 4096 bytes at once */
+            got->rbuf = threads[t] == 3 ? 64 : threads[t] == 8 ? 4096 : 0;
             run(c, in->p, in->n, threads[t], blocks[k], got, -1);
             good = got->st == RET_OK && same_out(&got->out, &ref->out);
             ok(good, "%s (%s), %d threads, block %zu: same output", what,
@@ -500,10 +515,12 @@ check_all(const char *what, const struct conf *c, const struct buf *in)
             ok(same_counts(&got->counts, &ref->counts),
                "%s (%s), %d threads, block %zu: same counts", what, c->name,
                threads[t], blocks[k]);
-            /* the ring bounds how far the reader runs ahead */
+            /* the ring (and the reader's run in hand) bound how far the
+             * reader runs ahead */
             ok(!got->raw_backwards &&
                    got->max_ahead <=
-                       (2 * (uint64_t)threads[t] + 3) * (bs + longest),
+                       (2 * (uint64_t)threads[t] + 3) * (bs + longest) +
+                           got->rbuf,
                "%s (%s), %d threads, block %zu: progress in order, reader "
                "at most %" PRIu64 " bytes ahead",
                what, c->name, threads[t], blocks[k], got->max_ahead);
@@ -627,6 +644,7 @@ main(void)
             run(stops[i].c, b.p, b.n, -1, 0, ref, -1);
             got = result_new();
             got->stop_at = stops[i].at;
+            got->rbuf = 16384;
             run(stops[i].c, b.p, b.n, t, 4096, got, -1);
             m = count_lines(got->out.p, got->out.n);
             is_int(got->st, RET_OK, "stop at call %u, %d threads: RET_OK",
