@@ -461,26 +461,36 @@ fill(ret_reader *r, ret_error *err)
     return RET_OK;
 }
 
-ret_status
-ret_reader_next(ret_reader *r, const char **line, size_t *len, ret_error *err)
+/* Hands out the n decoded bytes at start. */
+static void
+take(ret_reader *r, size_t n, const char **p, size_t *len)
+{
+    *p = r->data + r->start;
+    *len = n;
+    r->start += n;
+    r->scan = r->start;
+    r->offset += n;
+}
+
+/*
+ * Finds the end of what to hand out in the decoded bytes: the first
+ * newline (last: the last one) or, at the end of input, what is left.
+ * Fills the buffer as needed. RET_OK with *n; RET_EOF, or the error met
+ * while filling once every byte before it was handed out.
+ */
+static ret_status
+next_end(ret_reader *r, bool last, size_t *n, ret_error *err)
 {
     ret_status st;
 
-    if (r == NULL || line == NULL || len == NULL)
-        return ret__fail(err, RET_E_INVAL, "ret_reader_next: invalid argument");
     for (;;) {
         if (r->scan < r->end) {
-            const char *nl = memchr(r->data + r->scan, '\n', r->end - r->scan);
+            const char *p = r->data + r->scan;
+            const char *nl = last ? memrchr(p, '\n', r->end - r->scan)
+                                  : memchr(p, '\n', r->end - r->scan);
 
             if (nl != NULL) {
-                size_t n = (size_t)(nl - (r->data + r->start)) + 1;
-
-                *line = r->data + r->start;
-                *len = n;
-                r->start += n;
-                r->scan = r->start;
-                r->line_no++;
-                r->offset += n;
+                *n = (size_t)(nl - (r->data + r->start)) + 1;
                 return RET_OK;
             }
             r->scan = r->end;
@@ -488,13 +498,7 @@ ret_reader_next(ret_reader *r, const char **line, size_t *len, ret_error *err)
         if (r->eof) {
             if (r->start < r->end) {
                 /* The last line, without a newline. */
-                size_t n = r->end - r->start;
-
-                *line = r->data + r->start;
-                *len = n;
-                r->start = r->scan = r->end;
-                r->line_no++;
-                r->offset += n;
+                *n = r->end - r->start;
                 return RET_OK;
             }
             if (r->pending != RET_OK) {
@@ -507,6 +511,21 @@ ret_reader_next(ret_reader *r, const char **line, size_t *len, ret_error *err)
         if ((st = fill(r, err)) != RET_OK)
             return st;
     }
+}
+
+ret_status
+ret_reader_next(ret_reader *r, const char **line, size_t *len, ret_error *err)
+{
+    ret_status st;
+    size_t n;
+
+    if (r == NULL || line == NULL || len == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_reader_next: invalid argument");
+    if ((st = next_end(r, false, &n, err)) != RET_OK)
+        return st;
+    take(r, n, line, len);
+    r->line_no++;
+    return RET_OK;
 }
 
 /*
@@ -522,47 +541,15 @@ ret__reader_next_run(ret_reader *r, const char **data, size_t *len,
                      ret_error *err)
 {
     ret_status st;
+    size_t n;
 
     if (r == NULL || data == NULL || len == NULL)
         return ret__fail(err, RET_E_INVAL,
                          "ret__reader_next_run: invalid argument");
-    for (;;) {
-        if (r->scan < r->end) {
-            const char *nl =
-                memrchr(r->data + r->scan, '\n', r->end - r->scan);
-
-            if (nl != NULL) {
-                size_t n = (size_t)(nl - (r->data + r->start)) + 1;
-
-                *data = r->data + r->start;
-                *len = n;
-                r->start += n;
-                r->scan = r->start;
-                r->offset += n;
-                return RET_OK;
-            }
-            r->scan = r->end;
-        }
-        if (r->eof) {
-            if (r->start < r->end) {
-                size_t n = r->end - r->start;
-
-                *data = r->data + r->start;
-                *len = n;
-                r->start = r->scan = r->end;
-                r->offset += n;
-                return RET_OK;
-            }
-            if (r->pending != RET_OK) {
-                if (err != NULL)
-                    *err = r->pending_err;
-                return r->pending;
-            }
-            return RET_EOF;
-        }
-        if ((st = fill(r, err)) != RET_OK)
-            return st;
-    }
+    if ((st = next_end(r, true, &n, err)) != RET_OK)
+        return st;
+    take(r, n, data, len);
+    return RET_OK;
 }
 
 void
