@@ -478,7 +478,7 @@ take(ret_reader *r, size_t n, const char **p, size_t *len)
  * Fills the buffer as needed. RET_OK with *n; RET_EOF, or the error met
  * while filling once every byte before it was handed out.
  */
-static ret_status
+static inline __attribute__((always_inline)) ret_status
 next_end(ret_reader *r, bool last, size_t *n, ret_error *err)
 {
     ret_status st;
