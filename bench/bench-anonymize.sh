@@ -48,8 +48,11 @@ timeit t_pipe sh -c 'cp "$1" "$2" && zcat "$2" | gzip -6 >"$2.out" && rm -f "$2.
     sh "$OUT/access.log.gz" "$OUT/pipe.log.gz"
 timeit t_inplace sh -c 'cp "$1" "$2" && "$3" anonymize -i "$2"' \
     sh "$OUT/access.log.gz" "$OUT/inplace.log.gz" "$RETENTION"
-timeit t_inplace_1 sh -c 'cp "$1" "$2" && "$3" anonymize --threads 1 -i "$2"' \
-    sh "$OUT/access.log.gz" "$OUT/inplace.log.gz" "$RETENTION"
+# A gzip output runs on one thread by default (the compressing thread is
+# the slowest stage); the workers, for comparison:
+a_cores=$(nproc 2>/dev/null || echo 2)
+timeit t_inplace_n sh -c 'cp "$1" "$2" && "$3" anonymize --threads "$4" -i "$2"' \
+    sh "$OUT/access.log.gz" "$OUT/inplace.log.gz" "$RETENTION" "$a_cores"
 result "anonymize .gz -> .gz in place" "$t_inplace s vs zcat|gzip -6 $t_pipe s: $(ratio "$t_inplace" "$t_pipe")x" "<= 1.1x"
-result "  --threads 1" "$t_inplace_1 s: $(ratio "$t_inplace_1" "$t_pipe")x" "<= 1.1x"
+result "  --threads $a_cores" "$t_inplace_n s: $(ratio "$t_inplace_n" "$t_pipe")x" "<= 1.1x"
 rm -f "$OUT/pipe.log.gz" "$OUT/inplace.log.gz" "$OUT/anon-slice.log" "$OUT/anon-tenth.log"
