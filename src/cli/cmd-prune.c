@@ -351,8 +351,11 @@ warn_table(const struct seen *s, const ret_prune_report *r)
         cli_warn(s->g, "%s %s: readers kept the WAL from being truncated: "
                  "deleted data may remain in it until the next checkpoint",
                  r->source, r->table);
+    /* Not a warning: nothing deleted stays readable (secure_delete), the
+     * file only does not shrink, and a daily cron job would say so
+     * every day. */
     if (f & RET_TABLE_NO_VACUUM)
-        cli_warn(s->g, "%s %s: auto_vacuum is not incremental: freed pages "
+        cli_info(s->g, "%s %s: auto_vacuum is not incremental: freed pages "
                  "stay in the file (zeroed)", r->source, r->table);
 }
 

@@ -138,7 +138,7 @@ run 0 -v prune $noidx
 like "$T/err" 'noidx: the time column has no index: the query plan is a scan' \
     "prune warns about a time column without an index"
 like "$T/err" 'noidx: auto_vacuum is not incremental' \
-    "prune warns that freed pages stay in the file"
+    "-v says that freed pages stay in the file"
 like "$T/out" 'table .* noidx: longest write lock [0-9.]* ms' \
     "-v shows the longest write lock"
 is "$(sq "$db" "SELECT group_concat(body) FROM noidx")" noidx-recent \
@@ -146,6 +146,7 @@ is "$(sq "$db" "SELECT group_concat(body) FROM noidx")" noidx-recent \
 sq "$db" "INSERT INTO sms_log (sent_at, body) VALUES ($now - 99 * $day, 'x')"
 run 0 prune $adhoc
 unlike "$T/err" 'no index' "an indexed time column gets no index warning"
+unlike "$T/err" 'auto_vacuum' "without -v, no word on auto_vacuum (cron stays quiet)"
 sq "$db" "CREATE INDEX noidx_ts ON noidx (ts)"
 run 0 audit $noidx
 unlike "$T/err" 'no index' "nor does the table once it is indexed"
