@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,20 @@ reopen_output(struct run *r, ret_error *err)
         return st;
     r->w = w;
     return RET_OK;
+}
+
+/* The processors this process may run on: its affinity (taskset, a
+ * container's cpuset), else those online. */
+static long
+usable_cpus(void)
+{
+#ifdef CPU_COUNT
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        return CPU_COUNT(&set);
+#endif
+    return sysconf(_SC_NPROCESSORS_ONLN);
 }
 
 /* Callbacks of ret_anonymize_stream(). */
@@ -902,7 +917,7 @@ cmd_anonymize(struct cli *g, int argc, char **argv)
     }
 
     if (threads == 0) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        long ncpu = usable_cpus();
 
         threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : ncpu;
     }
