@@ -33,8 +33,8 @@
 
 /* One block of lines, in and out. */
 struct block {
-    char *in;        /* the lines as read, one after another */
-    size_t inlen, incap;
+    char *in;        /* the lines as read, one after another, from inoff */
+    size_t inoff, inlen, incap;
     size_t nlines;
     char *out;       /* their anonymized text */
     size_t outlen, outcap;
@@ -168,7 +168,7 @@ seq_line(struct stream *s, const char *line, size_t len, bool *stop,
 static void
 run_block(struct worker *wk, struct block *b)
 {
-    const char *line = b->in, *end = b->in + b->inlen;
+    const char *line = b->in + b->inoff, *end = line + b->inlen;
     size_t i, len;
     ret_anon_counts before, after;
 
@@ -393,10 +393,32 @@ static ret_status
 fill(struct stream *s, struct block *b, bool read, ret_error *err)
 {
     ret_status st = RET_OK;
+    size_t bufsize;
 
+    b->inoff = 0;
     b->inlen = 0;
     b->nlines = 0;
     b->first = s->lines + 1;
+    if (read && s->runlen == 0 && ret__reader_can_swap(s->rd, &bufsize) &&
+        bufsize <= s->block_size) {
+        /* The block is the reader's next run, in the buffer it was read
+         * into: the block's own buffer (written out already) becomes the
+         * reader's. */
+        size_t off, len;
+
+        st = ret__reader_swap_run(s->rd, &b->in, &b->incap, &off, &len, err);
+        if (st == RET_OK) {
+            uint64_t n = count_lines(b->in + off, len);
+
+            b->inoff = off;
+            b->inlen = len;
+            b->nlines = n;
+            ret__reader_add_lines(s->rd, n);
+            s->lines += n;
+        }
+        b->raw = ret_reader_raw_offset(s->rd);
+        return st;
+    }
     while (b->inlen < s->block_size) {
         size_t take;
         uint64_t n;

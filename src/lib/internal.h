@@ -164,6 +164,15 @@ RET_HIDDEN ret_status ret__reader_open_mem_size(const void *data, size_t len,
 RET_HIDDEN ret_status ret__reader_next_run(ret_reader *r, const char **data,
                                            size_t *len, ret_error *err);
 RET_HIDDEN void ret__reader_add_lines(ret_reader *r, uint64_t n);
+/* Can r hand over its buffer (not a plain memory input)? *bufsize: its
+ * size now. */
+RET_HIDDEN bool ret__reader_can_swap(const ret_reader *r, size_t *bufsize);
+/* ret__reader_next_run without a copy: *buf (*cap bytes, may be NULL)
+ * becomes the reader's buffer and its old one, holding the run at *off,
+ * the caller's. */
+RET_HIDDEN ret_status ret__reader_swap_run(ret_reader *r, char **buf,
+                                           size_t *cap, size_t *off,
+                                           size_t *len, ret_error *err);
 
 /* ---- policy (policy.c, decide.c, explain.c) ---- */
 

@@ -552,6 +552,56 @@ ret__reader_next_run(ret_reader *r, const char **data, size_t *len,
     return RET_OK;
 }
 
+bool
+ret__reader_can_swap(const ret_reader *r, size_t *bufsize)
+{
+    *bufsize = r->cap;
+    return r->buf != NULL && r->data == r->buf;
+}
+
+/*
+ * ret__reader_next_run without a copy: the run is handed over with the
+ * buffer that holds it. *buf (of *cap bytes, may be NULL; grown to the
+ * reader's size) becomes the reader's buffer, and the reader's old one,
+ * the run at *off, is the caller's (to give back at the next call). Only
+ * for a reader with a buffer of its own (ret__reader_can_swap).
+ */
+ret_status
+ret__reader_swap_run(ret_reader *r, char **buf, size_t *cap, size_t *off,
+                     size_t *len, ret_error *err)
+{
+    ret_status st;
+    size_t n, rest, oldcap;
+    char *old;
+
+    if ((st = next_end(r, true, &n, err)) != RET_OK)
+        return st;
+    if (*buf == NULL || *cap < r->cap) {
+        char *nb = realloc(*buf, r->cap);
+
+        if (nb == NULL)
+            return ret__fail(err, RET_E_NOMEM, "%s: out of memory", r->name);
+        *buf = nb;
+        *cap = r->cap;
+    }
+    old = r->buf;
+    oldcap = r->cap;
+    /* what follows the run has no '\n' (or is empty at the end) */
+    rest = r->end - (r->start + n);
+    memcpy(*buf, r->buf + r->start + n, rest);
+    *off = r->start;
+    *len = n;
+    r->offset += n;
+    r->buf = *buf;
+    r->data = r->buf;
+    r->cap = *cap;
+    r->start = 0;
+    r->end = r->scan = rest;
+    *buf = old;
+    *cap = oldcap;
+    return RET_OK;
+}
+
 void
 ret__reader_add_lines(ret_reader *r, uint64_t n)
 {

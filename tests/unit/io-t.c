@@ -1453,6 +1453,61 @@ test_runs(void)
         }
     }
     ok(good, "runs of whole lines give back the input (memory, gzip file)");
+
+    /* the same, each run handed over with its buffer: plain and gzip
+     * files, a buffer given back each time */
+    good = 1;
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        int gzipped;
+
+        s.n = 0;
+        gz.n = 0;
+        make_sample(&s, 21 + (unsigned)i, 700, (int)(i % 2));
+        gz_member(&gz, s.p, s.n, 1);
+        for (gzipped = 0; gzipped < 2; gzipped++) {
+            struct bytes got = {0};
+            char *mine = NULL;
+            size_t cap = 0, off, n, bs;
+            ret_status st;
+
+            snprintf(path, sizeof(path), "%s/swap%d", tmpdir, gzipped);
+            write_file(path, gzipped ? gz.p : s.p, gzipped ? gz.n : s.n);
+            r = NULL;
+            fd = open(path, O_RDONLY);
+            if (fd < 0 ||
+                ret__reader_open_fd_size(fd, path, sizes[i], &r, NULL) !=
+                    RET_OK) {
+                good = 0;
+                if (fd >= 0)
+                    close(fd);
+                continue;
+            }
+            good &= ret__reader_can_swap(r, &bs) && bs == sizes[i];
+            while ((st = ret__reader_swap_run(r, &mine, &cap, &off, &n,
+                                              NULL)) == RET_OK) {
+                good &= n > 0 && off + n <= cap;
+                bytes_add(&got, mine + off, n);
+                memset(mine, 'x', cap); /* ours now: the reader keeps off */
+            }
+            good &= st == RET_EOF && got.n == s.n &&
+                    memcmp(got.p, s.p, s.n) == 0 &&
+                    ret_reader_offset(r) == s.n;
+            ret_reader_free(r);
+            close(fd);
+            free(mine);
+            bytes_free(&got);
+        }
+    }
+    ok(good, "runs handed over with their buffers give back the input");
+    r = NULL;
+    good = ret__reader_open_mem_size("a\n", 2, "m", 16, &r, NULL) == RET_OK;
+    {
+        size_t bs;
+
+        ok(good && !ret__reader_can_swap(r, &bs),
+           "a plain memory input keeps its bytes where they are");
+    }
+    ret_reader_free(r);
     r = NULL;
     good = ret__reader_open_mem_size("", 0, "m", 16, &r, NULL) == RET_OK &&
            runs_ok(r, (const unsigned char *)"", 0, RET_EOF);
