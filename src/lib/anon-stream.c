@@ -137,7 +137,7 @@ seq_line(struct stream *s, const char *line, size_t len, bool *stop,
     const char *out;
     size_t outlen;
     ret_status st;
-    ret_anon_counts before, after;
+    uint64_t before = 0;
 
     if (s->p != NULL) {
         st = ret_parser_parse(s->p, line, len, &rec, NULL);
@@ -147,14 +147,13 @@ seq_line(struct stream *s, const char *line, size_t len, bool *stop,
                 s->o.unparsed(s->o.ctx, ret_reader_line_number(s->rd));
         }
     } else {
-        ret_anonymizer_counts(s->a, &before);
+        before = ret__anonymizer_failclosed(s->a);
     }
     if ((st = ret_anonymizer_line(s->a, rec, line, len, &out, &outlen,
                                   err)) != RET_OK)
         return st;
     if (s->p == NULL && s->o.unparsed != NULL) {
-        ret_anonymizer_counts(s->a, &after);
-        if (after.failclosed != before.failclosed)
+        if (ret__anonymizer_failclosed(s->a) != before)
             s->o.unparsed(s->o.ctx, ret_reader_line_number(s->rd));
     }
     if ((st = ret_writer_write(*s->w, out, outlen, err)) != RET_OK)
@@ -170,7 +169,7 @@ run_block(struct worker *wk, struct block *b)
 {
     const char *line = b->in + b->inoff, *end = line + b->inlen;
     size_t i, len;
-    ret_anon_counts before, after;
+    uint64_t before = 0;
 
     b->outlen = 0;
     b->nbad = 0;
@@ -191,7 +190,7 @@ run_block(struct worker *wk, struct block *b)
                     goto oom;
             }
         } else {
-            ret_anonymizer_counts(wk->a, &before);
+            before = ret__anonymizer_failclosed(wk->a);
         }
         if ((st = ret_anonymizer_line(wk->a, rec, line, len, &out, &outlen,
                                       &b->err)) != RET_OK) {
@@ -199,8 +198,7 @@ run_block(struct worker *wk, struct block *b)
             return;
         }
         if (wk->p == NULL) {
-            ret_anonymizer_counts(wk->a, &after);
-            if (after.failclosed != before.failclosed &&
+            if (ret__anonymizer_failclosed(wk->a) != before &&
                 !add_bad(b, b->first + i))
                 goto oom;
         }

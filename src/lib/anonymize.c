@@ -365,6 +365,12 @@ ret__anonymizer_clone(const ret_anonymizer *a, ret_anonymizer **out,
     return RET_OK;
 }
 
+uint64_t
+ret__anonymizer_failclosed(const ret_anonymizer *a)
+{
+    return a->counts.failclosed;
+}
+
 /* Adds the counts of from (a clone) to a's. */
 void
 ret__anonymizer_add_counts(ret_anonymizer *a, const ret_anonymizer *from)

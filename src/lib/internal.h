@@ -459,6 +459,9 @@ RET_HIDDEN ret_status ret__anonymizer_clone(const ret_anonymizer *a,
                                             ret_error *err);
 RET_HIDDEN void ret__anonymizer_add_counts(ret_anonymizer *a,
                                            const ret_anonymizer *from);
+/* Its count of lines whose addresses were not located (a line's own,
+ * without copying every count). */
+RET_HIDDEN uint64_t ret__anonymizer_failclosed(const ret_anonymizer *a);
 /* format.c: a parser reading lines as p does now (an auto parser's
  * chosen format), for another thread; fails for formats that keep state
  * between lines (W3C) and an auto parser still detecting. Free it before

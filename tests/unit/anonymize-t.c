@@ -779,6 +779,66 @@ test_keyfile(void)
     (void)r;
 }
 
+/* An IPv4 address in a line, for prefixes of whole and partial octets,
+ * with and without leading zeros and --skip-private: rewritten as parsing,
+ * masking and formatting it alone gives. */
+static void
+test_v4_text(void)
+{
+    static const int bits[] = {0, 8, 16, 24, 32, 20};
+    unsigned seed = 777, i, k, bad = 0, n = 0;
+
+    for (k = 0; k < sizeof(bits) / sizeof(bits[0]) * 2; k++) {
+        ret_anonymizer *a = NULL;
+        int skip = (int)(k % 2);
+
+        if (ret_anonymizer_new(&a, NULL) != RET_OK ||
+            ret_anonymizer_set_prefix(a, bits[k / 2], 48, NULL) != RET_OK) {
+            ok(0, "anonymizer");
+            return;
+        }
+        ret_anonymizer_set_skip_private(a, skip);
+        for (i = 0; i < 3000; i++) {
+            char text[40], line[80], want[120], fmt[64];
+            const char *out;
+            size_t outlen, tl = 0;
+            unsigned o;
+            ret_ip ip;
+
+            for (o = 0; o < 4; o++) {
+                unsigned v = (unsigned)rand_r(&seed) % 256;
+
+                if (o == 0 && rand_r(&seed) % 4 == 0)
+                    v = (unsigned[]){10, 192, 172, 127}[rand_r(&seed) % 4];
+                tl += (size_t)snprintf(text + tl, sizeof(text) - tl,
+                                       rand_r(&seed) % 9 == 0 ? "%s%03u"
+                                                              : "%s%u",
+                                       o ? "." : "", v);
+            }
+            snprintf(line, sizeof(line), "%s - x\n", text);
+            if (ret_ip_parse(text, tl, &ip, NULL) != RET_OK) {
+                bad++;
+                continue;
+            }
+            if (!(skip && ret_ip_is_private(&ip)))
+                ret_ip_mask(&ip, bits[k / 2], 48);
+            ret_ip_format(&ip, fmt, sizeof(fmt));
+            snprintf(want, sizeof(want), "%s - x\n", fmt);
+            if (ret_anonymizer_line(a, NULL, line, strlen(line), &out,
+                                    &outlen, NULL) != RET_OK ||
+                outlen != strlen(want) || memcmp(out, want, outlen) != 0) {
+                if (bad++ < 3)
+                    diag("/%d skip %d: '%s' gave '%.*s', want '%s'",
+                         bits[k / 2], skip, text, (int)outlen, out, want);
+            }
+            n++;
+        }
+        ret_anonymizer_free(a);
+    }
+    is_int(bad, 0, "IPv4 in a line = parse, mask, format (%u addresses)",
+           n);
+}
+
 int
 main(void)
 {
@@ -789,6 +849,7 @@ main(void)
     test_property();
     test_repeat_positions();
     test_keyfile();
+    test_v4_text();
     is_int(ret_anonymizer_new(NULL, NULL), RET_E_INVAL, "new(NULL)");
     ret_anonymizer_free(NULL);
     return done_testing();
