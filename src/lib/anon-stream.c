@@ -35,12 +35,11 @@
 struct block {
     char *in;        /* the lines as read, one after another, from inoff */
     size_t inoff, inlen, incap;
-    size_t nlines;
+    size_t nlines;   /* counted by the worker */
     char *out;       /* their anonymized text */
     size_t outlen, outcap;
-    uint64_t *bad;   /* line numbers of unparsed lines */
+    uint64_t *bad;   /* unparsed lines, from 0 in the block */
     size_t nbad, badcap;
-    uint64_t first;  /* line number of the first line */
     uint64_t raw;    /* reader's raw offset after the last line */
     ret_status st;   /* a worker's failure at line number first + nok */
     ret_error err;
@@ -62,7 +61,7 @@ struct stream {
     ret_anon_stream_opts o;
     size_t block_size;
     /* threaded: what is left of the reader's last run of lines (valid
-     * until the next call on it), and the lines handed out so far */
+     * until the next call on it), and the lines written so far */
     const char *run;
     size_t runlen;
     uint64_t lines;
@@ -163,6 +162,38 @@ seq_line(struct stream *s, const char *line, size_t len, bool *stop,
 
 /* ---- workers ---- */
 
+/* The lines of p[0..n): its '\n's, and one more when the last byte is
+ * not one (the input's last line). */
+static uint64_t
+count_lines(const char *p, size_t n)
+{
+    uint64_t k = 0;
+    size_t i = 0;
+
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+
+    while (i + 16 <= n) {
+        __m128i acc = zero; /* per byte: minus the '\n's seen, < 256 */
+        size_t stop = i + 16 * 255 <= n ? i + 16 * 255 : n - (n - i) % 16;
+
+        for (; i < stop; i += 16)
+            acc = _mm_sub_epi8(
+                acc, _mm_cmpeq_epi8(
+                         _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+                         nl));
+        acc = _mm_sad_epu8(acc, zero);
+        k += (uint64_t)_mm_cvtsi128_si32(acc) +
+             (uint64_t)_mm_cvtsi128_si32(_mm_srli_si128(acc, 8));
+    }
+#endif
+    for (; i < n; i++)
+        k += p[i] == '\n';
+    if (n > 0 && p[n - 1] != '\n')
+        k++;
+    return k;
+}
+
 /* Parses and anonymizes block b with the worker's own handles. */
 static void
 run_block(struct worker *wk, struct block *b)
@@ -186,7 +217,7 @@ run_block(struct worker *wk, struct block *b)
             st = ret_parser_parse(wk->p, line, len, &rec, NULL);
             if (st != RET_OK) {
                 rec = NULL;
-                if (st == RET_E_PARSE && !add_bad(b, b->first + i))
+                if (st == RET_E_PARSE && !add_bad(b, i))
                     goto oom;
             }
         } else {
@@ -195,11 +226,11 @@ run_block(struct worker *wk, struct block *b)
         if ((st = ret_anonymizer_line(wk->a, rec, line, len, &out, &outlen,
                                       &b->err)) != RET_OK) {
             b->st = st;
-            return;
+            goto out;
         }
         if (wk->p == NULL) {
             if (ret__anonymizer_failclosed(wk->a) != before &&
-                !add_bad(b, b->first + i))
+                !add_bad(b, i))
                 goto oom;
         }
         if (!grow(&b->out, &b->outcap, b->outlen + outlen, 1))
@@ -207,9 +238,13 @@ run_block(struct worker *wk, struct block *b)
         memcpy(b->out + b->outlen, out, outlen);
         b->outlen += outlen;
     }
+    b->nlines = i;
     return;
 oom:
     b->st = ret__fail(&b->err, RET_E_NOMEM, "out of memory");
+out:
+    /* the lines read, written or not */
+    b->nlines = i + count_lines(line, (size_t)(end - line));
 }
 
 static void *
@@ -348,37 +383,6 @@ stop_workers(struct stream *s)
 
 /* ---- the calling thread: reading blocks, writing them in order ---- */
 
-/* The lines of p[0..n): its '\n's, and one more when the last byte is
- * not one (the input's last line). */
-static uint64_t
-count_lines(const char *p, size_t n)
-{
-    uint64_t k = 0;
-    size_t i = 0;
-
-#ifdef __SSE2__
-    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
-
-    while (i + 16 <= n) {
-        __m128i acc = zero; /* per byte: minus the '\n's seen, < 256 */
-        size_t stop = i + 16 * 255 <= n ? i + 16 * 255 : n - (n - i) % 16;
-
-        for (; i < stop; i += 16)
-            acc = _mm_sub_epi8(
-                acc, _mm_cmpeq_epi8(
-                         _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
-                         nl));
-        acc = _mm_sad_epu8(acc, zero);
-        k += (uint64_t)_mm_cvtsi128_si32(acc) +
-             (uint64_t)_mm_cvtsi128_si32(_mm_srli_si128(acc, 8));
-    }
-#endif
-    for (; i < n; i++)
-        k += p[i] == '\n';
-    if (n > 0 && p[n - 1] != '\n')
-        k++;
-    return k;
-}
 
 /*
  * Moves lines into b until it holds block_size bytes (at least one
@@ -396,7 +400,6 @@ fill(struct stream *s, struct block *b, bool read, ret_error *err)
     b->inoff = 0;
     b->inlen = 0;
     b->nlines = 0;
-    b->first = s->lines + 1;
     if (read && s->runlen == 0 && ret__reader_can_swap(s->rd, &bufsize) &&
         bufsize <= s->block_size) {
         /* The block is the reader's next run, in the buffer it was read
@@ -406,20 +409,14 @@ fill(struct stream *s, struct block *b, bool read, ret_error *err)
 
         st = ret__reader_swap_run(s->rd, &b->in, &b->incap, &off, &len, err);
         if (st == RET_OK) {
-            uint64_t n = count_lines(b->in + off, len);
-
             b->inoff = off;
             b->inlen = len;
-            b->nlines = n;
-            ret__reader_add_lines(s->rd, n);
-            s->lines += n;
         }
         b->raw = ret_reader_raw_offset(s->rd);
         return st;
     }
     while (b->inlen < s->block_size) {
         size_t take;
-        uint64_t n;
 
         if (s->runlen == 0) {
             if (!read) {
@@ -445,10 +442,6 @@ fill(struct stream *s, struct block *b, bool read, ret_error *err)
             break;
         }
         memcpy(b->in + b->inlen, s->run, take);
-        n = count_lines(s->run, take);
-        ret__reader_add_lines(s->rd, n);
-        s->lines += n;
-        b->nlines += n;
         b->inlen += take;
         s->run += take;
         s->runlen -= take;
@@ -466,7 +459,10 @@ emit(struct stream *s, struct block *b, bool *stop, ret_error *err)
 
     if (s->o.unparsed != NULL)
         for (i = 0; i < b->nbad; i++)
-            s->o.unparsed(s->o.ctx, b->bad[i]);
+            s->o.unparsed(s->o.ctx, s->lines + 1 + b->bad[i]);
+    /* the workers count the lines (the reader hands out runs of them) */
+    s->lines += b->nlines;
+    ret__reader_add_lines(s->rd, b->nlines);
     if (b->outlen > 0 &&
         (st = ret_writer_write(*s->w, b->out, b->outlen, err)) != RET_OK)
         return st;
@@ -530,7 +526,7 @@ run_threaded(struct stream *s, ret_error *err)
             break;
         b = &s->ring[s->filled % s->nring];
         rst = fill(s, b, !stop, &rerr);
-        if (b->nlines > 0) {
+        if (b->inlen > 0) {
             pthread_mutex_lock(&s->mu);
             s->filled++;
             pthread_cond_signal(&s->work);
