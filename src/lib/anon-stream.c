@@ -207,8 +207,7 @@ run_block(struct worker *wk, struct block *b)
     b->st = RET_OK;
     for (i = 0; line < end; line += len, i++) {
         const ret_record *rec = NULL;
-        const char *out, *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t outlen;
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
         ret_status st;
 
         len = nl != NULL ? (size_t)(nl - line) + 1 : (size_t)(end - line);
@@ -223,8 +222,9 @@ run_block(struct worker *wk, struct block *b)
         } else {
             before = ret__anonymizer_failclosed(wk->a);
         }
-        if ((st = ret_anonymizer_line(wk->a, rec, line, len, &out, &outlen,
-                                      &b->err)) != RET_OK) {
+        if ((st = ret__anonymizer_line_append(wk->a, rec, line, len, &b->out,
+                                              &b->outlen, &b->outcap,
+                                              &b->err)) != RET_OK) {
             b->st = st;
             goto out;
         }
@@ -233,10 +233,6 @@ run_block(struct worker *wk, struct block *b)
                 !add_bad(b, i))
                 goto oom;
         }
-        if (!grow(&b->out, &b->outcap, b->outlen + outlen, 1))
-            goto oom;
-        memcpy(b->out + b->outlen, out, outlen);
-        b->outlen += outlen;
     }
     b->nlines = i;
     return;

@@ -57,6 +57,7 @@ struct ret_anonymizer {
     size_t edits;
     char *out;
     size_t n, cap;
+    size_t base; /* where this line's output starts in out */
     bool oom;
     ret_anon_counts counts;
 };
@@ -720,7 +721,7 @@ line_columns(ret_anonymizer *a, size_t len)
     if (columns_pass(a, len, false) > 0)
         return;
     a->counts = saved;
-    a->n = 0;
+    a->n = a->base;
     a->copied = 0;
     a->edits = 0;
     columns_pass(a, len, true);
@@ -1078,18 +1079,16 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
         scan_region(a, cursor, len);
 }
 
-ret_status
-ret_anonymizer_line(ret_anonymizer *a, const ret_record *rec,
-                    const char *line, size_t len, const char **out,
-                    size_t *outlen, ret_error *err)
+/* Rewrites one line into a->out from a->base; false when out of memory.
+ * *same: nothing changed, the line itself is the result. */
+static bool
+rewrite(ret_anonymizer *a, const ret_record *rec, const char *line,
+        size_t len, bool *same)
 {
-    if (a == NULL || (line == NULL && len > 0) || out == NULL ||
-        outlen == NULL)
-        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_line: NULL");
     a->line = line;
     a->copied = 0;
     a->edits = 0;
-    a->n = 0;
+    a->n = a->base;
     a->oom = false;
     a->counts.lines++;
     if (a->re != NULL) {
@@ -1102,19 +1101,67 @@ ret_anonymizer_line(ret_anonymizer *a, const ret_record *rec,
         scan_region(a, 0, len);
         a->counts.failclosed++;
     }
-    if (a->edits == 0) {
-        *out = line;
-        *outlen = len;
-        return RET_OK;
-    }
+    *same = a->edits == 0;
+    if (*same)
+        return true;
     if (a->copied < len)
         put(a, line + a->copied, len - a->copied);
     if (a->oom) {
-        a->n = 0;
+        a->n = a->base;
+        return false;
+    }
+    return true;
+}
+
+ret_status
+ret_anonymizer_line(ret_anonymizer *a, const ret_record *rec,
+                    const char *line, size_t len, const char **out,
+                    size_t *outlen, ret_error *err)
+{
+    bool same;
+
+    if (a == NULL || (line == NULL && len > 0) || out == NULL ||
+        outlen == NULL)
+        return ret__fail(err, RET_E_INVAL, "ret_anonymizer_line: NULL");
+    a->base = 0;
+    if (!rewrite(a, rec, line, len, &same))
         return ret__fail(err, RET_E_NOMEM, "out of memory for a line of %zu "
                                            "bytes", len);
-    }
-    *out = a->out;
-    *outlen = a->n;
+    *out = same ? line : a->out;
+    *outlen = same ? len : a->n;
+    return RET_OK;
+}
+
+/*
+ * ret_anonymizer_line, the result appended to the caller's buffer
+ * (*buf: *n bytes used of *cap, grown as needed) instead of returned:
+ * one copy less for the anonymize stream's blocks.
+ */
+ret_status
+ret__anonymizer_line_append(ret_anonymizer *a, const ret_record *rec,
+                            const char *line, size_t len, char **buf,
+                            size_t *n, size_t *cap, ret_error *err)
+{
+    char *own = a->out;
+    size_t owncap = a->cap;
+    bool same, ok;
+
+    a->out = *buf;
+    a->cap = *cap;
+    a->base = *n;
+    ok = rewrite(a, rec, line, len, &same);
+    if (ok && same)
+        put(a, line, len);
+    ok = ok && !a->oom;
+    *buf = a->out;
+    *cap = a->cap;
+    if (ok)
+        *n = a->n;
+    a->out = own;
+    a->cap = owncap;
+    a->base = 0;
+    if (!ok)
+        return ret__fail(err, RET_E_NOMEM, "out of memory for a line of %zu "
+                                           "bytes", len);
     return RET_OK;
 }

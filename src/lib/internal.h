@@ -462,6 +462,14 @@ RET_HIDDEN void ret__anonymizer_add_counts(ret_anonymizer *a,
 /* Its count of lines whose addresses were not located (a line's own,
  * without copying every count). */
 RET_HIDDEN uint64_t ret__anonymizer_failclosed(const ret_anonymizer *a);
+/* ret_anonymizer_line, the result appended to *buf (*n bytes used of
+ * *cap, grown as needed). */
+RET_HIDDEN ret_status ret__anonymizer_line_append(ret_anonymizer *a,
+                                                  const ret_record *rec,
+                                                  const char *line,
+                                                  size_t len, char **buf,
+                                                  size_t *n, size_t *cap,
+                                                  ret_error *err);
 /* format.c: a parser reading lines as p does now (an auto parser's
  * chosen format), for another thread; fails for formats that keep state
  * between lines (W3C) and an auto parser still detecting. Free it before

@@ -839,6 +839,49 @@ test_v4_text(void)
            n);
 }
 
+/* ret__anonymizer_line_append: the lines' results one after another, as
+ * ret_anonymizer_line gives them, changed or not. */
+static void
+test_append(void)
+{
+    static const char *const lines[] = {
+        "192.0.2.77 - - x\n", "no address here\n", "2001:db8::1 y\n", "",
+        "a 198.51.100.9 b 203.0.113.4\n", "tail without newline",
+    };
+    ret_anonymizer *a = NULL, *b = NULL;
+    char *buf = NULL, want[1024];
+    size_t n = 0, cap = 0, wn = 0, i;
+    int good = 1;
+
+    if (ret_anonymizer_new(&a, NULL) != RET_OK ||
+        ret_anonymizer_new(&b, NULL) != RET_OK) {
+        ok(0, "anonymizers");
+        return;
+    }
+    for (i = 0; i < sizeof(lines) / sizeof(lines[0]) * 50; i++) {
+        const char *l = lines[i % (sizeof(lines) / sizeof(lines[0]))], *out;
+        size_t outlen;
+
+        good &= ret_anonymizer_line(a, NULL, l, strlen(l), &out, &outlen,
+                                    NULL) == RET_OK;
+        if (wn + outlen <= sizeof(want)) {
+            memcpy(want + wn, out, outlen);
+            wn += outlen;
+        }
+        good &= ret__anonymizer_line_append(b, NULL, l, strlen(l), &buf, &n,
+                                            &cap, NULL) == RET_OK;
+        if (i % 6 == 5 || wn + 64 > sizeof(want)) {
+            /* compare and start again, the buffer kept */
+            good &= n == wn && (n == 0 || memcmp(buf, want, n) == 0);
+            n = wn = 0;
+        }
+    }
+    ok(good, "appended results equal ret_anonymizer_line's, in order");
+    free(buf);
+    ret_anonymizer_free(a);
+    ret_anonymizer_free(b);
+}
+
 int
 main(void)
 {
@@ -850,6 +893,7 @@ main(void)
     test_repeat_positions();
     test_keyfile();
     test_v4_text();
+    test_append();
     is_int(ret_anonymizer_new(NULL, NULL), RET_E_INVAL, "new(NULL)");
     ret_anonymizer_free(NULL);
     return done_testing();
