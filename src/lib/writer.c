@@ -299,12 +299,15 @@ static ret_status
 plain_write(ret_writer *w, const unsigned char *p, size_t n, ret_error *err)
 {
     ret_status st;
+    /* a large piece (a block of lines) is written from where it is */
+    bool direct = n >= w->out_cap / 4;
 
-    if (n > w->out_cap - w->out_len) {
-        if ((st = write_all(w, w->out, w->out_len, err)) != RET_OK)
+    if (direct || n > w->out_cap - w->out_len) {
+        if (w->out_len > 0 &&
+            (st = write_all(w, w->out, w->out_len, err)) != RET_OK)
             return st;
         w->out_len = 0;
-        if (n >= w->out_cap)
+        if (direct)
             return write_all(w, p, n, err);
     }
     memcpy(w->out + w->out_len, p, n);
