@@ -31,9 +31,10 @@
 #define DEFAULT_BLOCK (512 * 1024)
 #define MAX_THREADS 64
 
-/* One block of lines, in and out. */
+/* One block of lines, in and out; a cache line of its own, as its
+ * worker writes it at every line. */
 struct block {
-    char *in;        /* the lines as read, one after another, from inoff */
+    _Alignas(RET__CACHE_LINE) char *in;        /* the lines as read, one after another, from inoff */
     size_t inoff, inlen, incap;
     size_t nlines;   /* counted by the worker */
     char *out;       /* their anonymized text */
@@ -312,7 +313,7 @@ start_workers(struct stream *s, unsigned n, bool *retry)
     }
     n = i;
     s->nring = 2 * (size_t)n + 2;
-    if ((s->ring = calloc(s->nring, sizeof(*s->ring))) == NULL)
+    if ((s->ring = ret__calloc_lines(s->nring, sizeof(*s->ring))) == NULL)
         goto fail;
     if (pthread_mutex_init(&s->mu, NULL) != 0)
         goto fail;

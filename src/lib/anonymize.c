@@ -109,7 +109,7 @@ ret_anonymizer_new(ret_anonymizer **out, ret_error *err)
 
     if (out == NULL)
         return ret__fail(err, RET_E_INVAL, "ret_anonymizer_new: NULL out");
-    if ((a = calloc(1, sizeof(*a))) == NULL)
+    if ((a = ret__calloc_lines(1, sizeof(*a))) == NULL)
         return ret__fail(err, RET_E_NOMEM, "out of memory");
     a->v4bits = 24;
     a->v6bits = 48;
@@ -337,7 +337,7 @@ ret__anonymizer_clone(const ret_anonymizer *a, ret_anonymizer **out,
 
     if (a == NULL || out == NULL)
         return ret__fail(err, RET_E_INVAL, "ret__anonymizer_clone: NULL");
-    if ((c = malloc(sizeof(*c))) == NULL)
+    if ((c = ret__calloc_lines(1, sizeof(*c))) == NULL)
         return ret__fail(err, RET_E_NOMEM, "out of memory");
     *c = *a;
     c->delim = c->replace = NULL;

@@ -1626,7 +1626,7 @@ ret_parser_new(const ret_format *f, ret_parser **out, ret_error *err)
 
     if (f == NULL || out == NULL)
         return ret__fail(err, RET_E_INVAL, "no format given");
-    if ((p = calloc(1, sizeof(*p))) == NULL)
+    if ((p = ret__calloc_lines(1, sizeof(*p))) == NULL)
         return ret__fail(err, RET_E_NOMEM, "out of memory");
     if ((st = parser_init(p, f, err)) != RET_OK) {
         ret_parser_free(p);

@@ -14,9 +14,35 @@
 
 #include "retention.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+
+#define RET__CACHE_LINE 64
+
+/* calloc() of memory that starts and ends on a cache line: for handles
+ * and blocks that threads write, so that two threads' writes never
+ * share a line (false sharing). Freed with free(). */
+static inline void *
+ret__calloc_lines(size_t n, size_t size)
+{
+    size_t total;
+    void *p;
+
+    if (size != 0 && n > SIZE_MAX / size)
+        return NULL;
+    total = (n * size + RET__CACHE_LINE - 1) &
+            ~(size_t)(RET__CACHE_LINE - 1);
+    if (total == 0)
+        total = RET__CACHE_LINE;
+    if (posix_memalign(&p, RET__CACHE_LINE, total) != 0)
+        return NULL;
+    memset(p, 0, total);
+    return p;
+}
 
 /*
  * memchr(p, c, e - p) for the short distances inside a log line (a field
