@@ -775,6 +775,33 @@ out:
     return st;
 }
 
+/* Stores how far an identity (its first hl lines, digest hh) was
+ * counted: lines, the anchor of the last one, bytes. */
+static ret_status
+put_source(ret_stats *s, size_t hl, uint64_t hh, uint64_t lines,
+           uint64_t anchor_hash, uint64_t bytes, ret_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    ret_status st = RET_OK;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO sources(head_lines,"
+                           " head_hash, lines, anchor, bytes, updated)"
+                           " VALUES (?, ?, ?, ?, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(err, s->db, "sources");
+    sqlite3_bind_int64(q, 1, (int64_t)hl);
+    sqlite3_bind_int64(q, 2, (int64_t)hh);
+    sqlite3_bind_int64(q, 3, (int64_t)lines);
+    sqlite3_bind_int64(q, 4, (int64_t)anchor_hash);
+    sqlite3_bind_int64(q, 5, (int64_t)bytes);
+    sqlite3_bind_int64(q, 6, s->now);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        st = db_fail(err, s->db, "sources");
+    sqlite3_finalize(q);
+    return st;
+}
+
 /* The lines counted of an identity as stored now (0: none). */
 static ret_status
 stored_lines(ret_stats *s, size_t hl, uint64_t hh, uint64_t *lines,
@@ -894,24 +921,9 @@ flush_batch(ret_stats *s, struct ret__input *in, ret_error *err)
             sqlite3_finalize(q);
             q = NULL;
         }
-        if (sqlite3_prepare_v2(s->db,
-                               "INSERT OR REPLACE INTO sources(head_lines,"
-                               " head_hash, lines, anchor, bytes, updated)"
-                               " VALUES (?, ?, ?, ?, ?, ?)",
-                               -1, &q, NULL) != SQLITE_OK) {
-            st = db_fail(err, s->db, "sources");
+        if ((st = put_source(s, hl, hh, in->lines, in->chash, in->offset,
+                             err)) != RET_OK)
             goto out;
-        }
-        sqlite3_bind_int64(q, 1, (int64_t)hl);
-        sqlite3_bind_int64(q, 2, (int64_t)hh);
-        sqlite3_bind_int64(q, 3, (int64_t)in->lines);
-        sqlite3_bind_int64(q, 4, (int64_t)in->chash);
-        sqlite3_bind_int64(q, 5, (int64_t)in->offset);
-        sqlite3_bind_int64(q, 6, s->now);
-        if (sqlite3_step(q) != SQLITE_DONE) {
-            st = db_fail(err, s->db, "sources");
-            goto out;
-        }
         in->match_len = hl;
         in->match_hash = hh;
         in->stored_lines = in->lines;
@@ -2038,7 +2050,6 @@ ret_status
 ret__stats_mark_commit(ret__stats_mark *m, bool gzip, ret_error *err)
 {
     ret_stats *s = m->s;
-    sqlite3_stmt *q = NULL;
     const ret_record *rec;
     const char *al = m->last;
     size_t an = m->nlast, hl;
@@ -2065,24 +2076,8 @@ ret__stats_mark_commit(ret__stats_mark *m, bool gzip, ret_error *err)
         goto out;
     if (had >= lines)
         goto out; /* known already, as far or further */
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO sources(head_lines,"
-                           " head_hash, lines, anchor, bytes, updated)"
-                           " VALUES (?, ?, ?, ?, ?, ?)",
-                           -1, &q, NULL) != SQLITE_OK) {
-        st = db_fail(err, s->db, "sources");
-        goto out;
-    }
-    sqlite3_bind_int64(q, 1, (int64_t)hl);
-    sqlite3_bind_int64(q, 2, (int64_t)hh);
-    sqlite3_bind_int64(q, 3, (int64_t)lines);
-    sqlite3_bind_int64(q, 4, (int64_t)a);
-    sqlite3_bind_int64(q, 5, (int64_t)bytes);
-    sqlite3_bind_int64(q, 6, s->now);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        st = db_fail(err, s->db, "sources");
+    st = put_source(s, hl, hh, lines, a, bytes, err);
 out:
-    sqlite3_finalize(q);
     if (st == RET_OK)
         st = exec(s->db, "COMMIT", err);
     if (st != RET_OK)
