@@ -269,12 +269,28 @@ put_json_str(struct out *o, const char *s)
     puts_(o, "\"");
 }
 
+/* One character of p[0..n) as it is, or a control byte or a byte that
+ * is not UTF-8 as "\xHH"; returns the bytes taken. */
+static size_t
+put_visible(struct out *o, const unsigned char *p, size_t n)
+{
+    char esc[8];
+    size_t l;
+
+    if (p[0] < 0x20 || p[0] == 0x7f || (l = utf8_len(p, n)) == 0) {
+        snprintf(esc, sizeof(esc), "\\x%02X", p[0]);
+        puts_(o, esc);
+        return 1;
+    }
+    put(o, (const char *)p, l);
+    return l;
+}
+
 static void
 put_html(struct out *o, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), l;
-    char esc[16];
 
     while (n > 0) {
         l = 1;
@@ -284,15 +300,7 @@ put_html(struct out *o, const char *s)
         case '>': puts_(o, "&gt;"); break;
         case '"': puts_(o, "&quot;"); break;
         case '\'': puts_(o, "&#39;"); break;
-        default:
-            if (p[0] < 0x20 || p[0] == 0x7f ||
-                (l = utf8_len(p, n)) == 0) {
-                snprintf(esc, sizeof(esc), "\\x%02X", p[0]);
-                puts_(o, esc);
-                l = 1;
-            } else {
-                put(o, (const char *)p, l);
-            }
+        default: l = put_visible(o, p, n); break;
         }
         p += l;
         n -= l;
@@ -304,7 +312,6 @@ put_csv(struct out *o, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), l;
-    char esc[8];
 
     puts_(o, "\"");
     /* a cell starting like a formula is not run by a spreadsheet */
@@ -314,13 +321,8 @@ put_csv(struct out *o, const char *s)
         if (p[0] == '"') {
             puts_(o, "\"\"");
             l = 1;
-        } else if (p[0] < 0x20 || p[0] == 0x7f ||
-                   (l = utf8_len(p, n)) == 0) {
-            snprintf(esc, sizeof(esc), "\\x%02X", p[0]);
-            puts_(o, esc);
-            l = 1;
         } else {
-            put(o, (const char *)p, l);
+            l = put_visible(o, p, n);
         }
         p += l;
         n -= l;
