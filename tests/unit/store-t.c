@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "../tap.h"
+#include "db-util.h"
 
 #define DAY 86400
 #define NOW 1796119200 /* 2026-12-01T10:00:00Z */
@@ -47,20 +48,7 @@ load(void)
 static int64_t
 num(const char *text)
 {
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-
-    sqlite3_open(dbpath, &h);
-    sqlite3_busy_timeout(h, 5000);
-    if (sqlite3_prepare_v2(h, text, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    else
-        printf("# query failed: %s: %s\n", text, sqlite3_errmsg(h));
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
+    return db_num(dbpath, text);
 }
 
 static void
@@ -73,34 +61,6 @@ sql(const char *text)
     if (sqlite3_exec(h, text, NULL, NULL, NULL) != SQLITE_OK)
         printf("# sql failed: %s: %s\n", text, sqlite3_errmsg(h));
     sqlite3_close(h);
-}
-
-static int
-file_has(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = strlen(needle), len = 0, cap = 0, i;
-    char *buf = NULL;
-    int found = 0;
-
-    if (f == NULL)
-        return 0;
-    for (;;) {
-        size_t r;
-
-        if (len + 65536 > cap) {
-            cap = (cap + 65536) * 2;
-            buf = realloc(buf, cap);
-        }
-        if ((r = fread(buf + len, 1, 65536, f)) == 0)
-            break;
-        len += r;
-    }
-    fclose(f);
-    for (i = 0; i + n <= len && !found; i++)
-        found = memcmp(buf + i, needle, n) == 0;
-    free(buf);
-    return found;
 }
 
 static int

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "../tap.h"
+#include "db-util.h"
 
 #define DAY 86400
 #define NOW 1796119200 /* 2026-12-01T10:00:00Z */
@@ -47,25 +48,6 @@ sql(const char *db, const char *text)
     }
     sqlite3_free(msg);
     sqlite3_close(h);
-}
-
-static int64_t
-num(const char *db, const char *text)
-{
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-
-    sqlite3_open(db, &h);
-    sqlite3_busy_timeout(h, 5000);
-    if (sqlite3_prepare_v2(h, text, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    else
-        printf("# query failed: %s: %s\n", text, sqlite3_errmsg(h));
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
 }
 
 static char *
@@ -141,37 +123,6 @@ prune(const ret_policy *p, int64_t now, unsigned flags, ret_table_result *r,
 }
 
 /* Does the file contain the bytes? */
-static int
-file_has(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = strlen(needle), len = 0, cap = 0;
-    char *buf = NULL;
-    int found = 0;
-    size_t i;
-
-    if (f == NULL)
-        return 0;
-    for (;;) {
-        size_t r;
-
-        if (len + 65536 > cap) {
-            cap = (cap + 65536) * 2;
-            buf = realloc(buf, cap);
-        }
-        r = fread(buf + len, 1, 65536, f);
-        if (r == 0)
-            break;
-        len += r;
-    }
-    fclose(f);
-    for (i = 0; i + n <= len && !found; i++)
-        if (memcmp(buf + i, needle, n) == 0)
-            found = 1;
-    free(buf);
-    return found;
-}
-
 /* ---- boundaries, integer and text times ---- */
 
 static void
@@ -223,10 +174,10 @@ test_boundaries(void)
            "audit runs");
     is_int(r.deleted, 8, "audit: 8 rows past the limit");
     is_int(r.unparsed, 1, "audit: 1 row without a readable time");
-    is_int(num(db, "SELECT count(*) FROM sms_log"), 16, "audit wrote nothing");
+    is_int(db_num(db, "SELECT count(*) FROM sms_log"), 16, "audit wrote nothing");
     is_int(prune(p, NOW, RET_PRUNE_DRY_RUN, &r, &err), RET_OK, "dry run");
     is_int(r.deleted, 8, "dry run: 8 due");
-    is_int(num(db, "SELECT count(*) FROM sms_log"), 16, "dry run wrote nothing");
+    is_int(db_num(db, "SELECT count(*) FROM sms_log"), 16, "dry run wrote nothing");
 
     is_int(prune(p, NOW, 0, &r, &err), RET_OK, "prune runs");
     is_int(r.deleted, 8, "8 rows deleted");
@@ -298,14 +249,14 @@ test_holds(void)
     is_int(prune(p, NOW, 0, &r, &err), RET_OK, "prune with holds");
     is_int(r.deleted, 2, "unheld expired rows deleted");
     is_int(r.held, 2, "two due rows kept for a hold");
-    is_int(num(db, "SELECT count(*) FROM sms_log WHERE customer_no IN (2,4)"),
+    is_int(db_num(db, "SELECT count(*) FROM sms_log WHERE customer_no IN (2,4)"),
            2, "held rows survive");
     sql(db, "UPDATE sms_log SET legal_hold = 0 WHERE customer_no = 2");
     is_int(prune(p, NOW, 0, &r, &err), RET_OK, "prune after a release");
     is_int(r.deleted, 1, "the released row is deleted");
-    is_int(num(db, "SELECT count(*) FROM sms_log WHERE customer_no = 2"), 0,
+    is_int(db_num(db, "SELECT count(*) FROM sms_log WHERE customer_no = 2"), 0,
            "released row gone");
-    is_int(num(db, "SELECT count(*) FROM sms_log WHERE customer_no = 5"), 1,
+    is_int(db_num(db, "SELECT count(*) FROM sms_log WHERE customer_no = 5"), 1,
            "a recent held row is untouched");
     ret_policy_free(p);
 }
@@ -388,7 +339,7 @@ test_completion(void)
     is_int(prune(p, NOW, 0, &r, &err), RET_OK, "prune with retain 2y");
     is_int(r.restricted, 1, "inside the retention period: restricted");
     is_int(r.deleted, 1, "past the retention period: deleted");
-    is_int(num(db, "SELECT restricted FROM contact WHERE email LIKE "
+    is_int(db_num(db, "SELECT restricted FROM contact WHERE email LIKE "
                    "'invoice%'"),
            1, "the invoice request is restricted");
     ret_policy_free(p);
@@ -487,7 +438,7 @@ test_names(void)
     is_int(ret__table_run(h, &sp, RET__TAB_PRUNE, NOW, NULL, 0, &r, &err),
            RET_E_NOTFOUND, "an injected name is just a missing table");
     sqlite3_close(h);
-    is_int(num(db, "SELECT count(*) FROM plain"), 1, "plain still there");
+    is_int(db_num(db, "SELECT count(*) FROM plain"), 1, "plain still there");
     ret_policy_free(p);
 
     /* not a database */
@@ -549,7 +500,7 @@ test_secure(void)
     is_int(r.deleted, 1000, "1000 rows deleted");
     ok(!(r.flags & RET_TABLE_WAL_KEPT), "WAL truncated");
     ok(!(r.flags & RET_TABLE_NO_VACUUM), "incremental vacuum ran");
-    is_int(num(db, "PRAGMA freelist_count"), 0, "no free pages left");
+    is_int(db_num(db, "PRAGMA freelist_count"), 0, "no free pages left");
     {
         int gone = 0, kept = 0;
 
@@ -620,7 +571,7 @@ test_erase(void)
                            &err),
            RET_OK, "erase, dry run");
     is_int(r.deleted, 3, "dry run: 3 to delete");
-    is_int(num(db, "SELECT count(*) FROM contact"), 6, "dry run wrote nothing");
+    is_int(db_num(db, "SELECT count(*) FROM contact"), 6, "dry run wrote nothing");
     memset(&r, 0, sizeof(r));
     is_int(ret_table_erase(cat(p), src(p), "4711", NOW, 0, &r, &err), RET_OK,
            "erase");
@@ -715,7 +666,7 @@ test_concurrent(int hold)
 
     path_of(db, sizeof(db), hold ? "busy-hold.db" : "busy.db");
     fill(db, rows);
-    before = (long)num(db, "SELECT count(*) FROM sms_log");
+    before = (long)db_num(db, "SELECT count(*) FROM sms_log");
     if (pipe(fds) != 0)
         exit(2);
     fflush(stdout);
@@ -797,7 +748,7 @@ test_concurrent(int hold)
     waitpid(pid, &status, 0);
     ok(inserted > 0, "the writer inserted %ld rows meanwhile", inserted);
     is_int(busy, 0, "no insert failed with SQLITE_BUSY");
-    is_int(num(db, "SELECT count(*) FROM sms_log"),
+    is_int(db_num(db, "SELECT count(*) FROM sms_log"),
            before - expect + inserted, "no row deleted that should stay");
     ret_policy_free(p);
 }
@@ -819,7 +770,7 @@ test_kill(void)
     fill(db, rows);
     snprintf(line, sizeof(line), "sqlite:%s sms_log time=sent_at", db);
     p = policy("none", line, "delete after 90d");
-    expired = num(db, "SELECT count(*) FROM sms_log WHERE sent_at < "
+    expired = db_num(db, "SELECT count(*) FROM sms_log WHERE sent_at < "
                       "1788343200");
     fflush(stdout);
     pid = fork();
@@ -828,7 +779,7 @@ test_kill(void)
         _exit(0);
     }
     /* kill it once it has begun to delete */
-    while (num(db, "SELECT count(*) FROM sms_log WHERE sent_at < "
+    while (db_num(db, "SELECT count(*) FROM sms_log WHERE sent_at < "
                    "1788343200") == expired &&
            waitpid(pid, &status, WNOHANG) == 0)
         usleep(1000);
@@ -840,12 +791,12 @@ test_kill(void)
     is_str(ic, "ok", "the database passes integrity_check");
     free(ic);
     diag("%lld expired rows left after the kill",
-         (long long)num(db, "SELECT count(*) FROM sms_log WHERE sent_at < "
+         (long long)db_num(db, "SELECT count(*) FROM sms_log WHERE sent_at < "
                             "1788343200"));
     is_int(prune(p, NOW, 0, &r, &err), RET_OK, "a re-run");
-    is_int(num(db, "SELECT count(*) FROM sms_log WHERE sent_at < 1788343201"),
+    is_int(db_num(db, "SELECT count(*) FROM sms_log WHERE sent_at < 1788343201"),
            0, "the re-run finished the job");
-    is_int(num(db, "SELECT count(*) FROM sms_log"), rows - (rows + 2) / 3,
+    is_int(db_num(db, "SELECT count(*) FROM sms_log"), rows - (rows + 2) / 3,
            "every row within the limit is there");
     ret_policy_free(p);
 }
@@ -909,8 +860,8 @@ test_deadline(void)
     is_int(r.held, held, "ranges: held rows counted");
     snprintf(q, sizeof(q), "SELECT count(*) FROM sms_log WHERE sent_at < "
              "%lld AND legal_hold = 0", (long long)cut);
-    is_int(num(db, q), 0, "ranges: no unheld expired row left");
-    is_int(num(db, "SELECT count(*) FROM sms_log"), rows - expired + held,
+    is_int(db_num(db, q), 0, "ranges: no unheld expired row left");
+    is_int(db_num(db, "SELECT count(*) FROM sms_log"), rows - expired + held,
            "ranges: every other row is there");
 
     /* row by row (a retention column turns the range path off); held
@@ -931,10 +882,10 @@ test_deadline(void)
     is_int(r.held, held, "rows: held rows counted");
     snprintf(q, sizeof(q), "SELECT count(*) FROM sms_log WHERE sent_at < "
              "%lld AND legal_hold = 0", (long long)cut);
-    is_int(num(db, q), 0, "rows: no unheld expired row left");
-    is_int(num(db, "SELECT count(*) FROM sms_log WHERE restricted = 1"),
+    is_int(db_num(db, q), 0, "rows: no unheld expired row left");
+    is_int(db_num(db, "SELECT count(*) FROM sms_log WHERE restricted = 1"),
            held, "rows: exactly the held rows restricted");
-    is_int(num(db, "SELECT count(*) FROM sms_log"), rows - expired + held,
+    is_int(db_num(db, "SELECT count(*) FROM sms_log"), rows - expired + held,
            "rows: every other row is there");
     n = deadline_prune(db, line, "delete after 90d", 1e-6, &r, "rows again");
     is_int(r.deleted + r.restricted, 0, "rows again: nothing left to do");
