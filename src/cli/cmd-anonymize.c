@@ -252,7 +252,6 @@ struct run {
     bool threads_set; /* -j was given */
     bool gz_out;      /* the output being written is gzip */
     uint64_t unparsed;
-    uint64_t failclosed_seen;
     /* rate limit of per-line diagnostics: at most 5 a minute */
     time_t window;
     unsigned in_window;
@@ -351,58 +350,9 @@ cb_between(void *ctx, ret_writer **w, ret_error *err)
         if (cb->r->output != NULL && (st = reopen_output(cb->r, err)) != RET_OK)
             return st;
     }
-    return got_term ? RET_EOF : RET_OK;
-}
-
-/* Piped logging: one line at a time, each written at once. */
-static ret_status
-process_lines(struct run *r, const char *name, ret_parser *p, ret_reader *rd,
-              ret_error *err)
-{
-    const char *line, *out;
-    size_t len, outlen;
-    ret_status st;
-
-    for (;;) {
-        const ret_record *rec = NULL;
-        ret_error perr;
-
-        st = ret_reader_next(rd, &line, &len, err);
-        if (st != RET_OK)
-            break;
-        if (p != NULL) {
-            ret_status ps = ret_parser_parse(p, line, len, &rec, &perr);
-
-            if (ps != RET_OK) {
-                rec = NULL;
-                if (ps == RET_E_PARSE) {
-                    r->unparsed++;
-                    diag_unparsed(r, name, ret_reader_line_number(rd));
-                }
-            }
-        }
-        if ((st = ret_anonymizer_line(r->a, rec, line, len, &out, &outlen,
-                                      err)) != RET_OK)
-            break;
-        if (r->anonip) {
-            ret_anon_counts c;
-
-            ret_anonymizer_counts(r->a, &c);
-            if (c.failclosed != r->failclosed_seen) {
-                r->failclosed_seen = c.failclosed;
-                r->unparsed++;
-                diag_unparsed(r, name, ret_reader_line_number(rd));
-            }
-        }
-        if (got_hup) {
-            got_hup = 0;
-            if (r->output != NULL && (st = reopen_output(r, err)) != RET_OK)
-                break;
-        }
-        if ((st = ret_writer_write(r->w, out, outlen, err)) != RET_OK)
-            break;
-    }
-    return st == RET_EOF ? RET_OK : st;
+    /* Piped logging goes on: SIGTERM makes the pump end the input once
+     * the server's last lines are in. */
+    return got_term && !cb->r->line_buffered ? RET_EOF : RET_OK;
 }
 
 /* Anonymizes every line of rd into r->w. */
@@ -413,18 +363,12 @@ process(struct run *r, const char *name, ret_reader *rd, ret_error *err)
     struct cli_progress prog;
     struct stream_cb cb = {r, name, NULL};
     ret_anon_stream_opts o;
-    ret_anon_counts c;
     ret_status st;
 
     if (r->fmt != NULL && (st = ret_parser_new(r->fmt, &p, err)) != RET_OK)
         return st;
     ret_parser_set_scope(p, RET_PARSE_ADDRESSES);
-    if (r->line_buffered) {
-        st = process_lines(r, name, p, rd, err);
-        ret_parser_free(p);
-        return st;
-    }
-    if (strcmp(name, "-") != 0) {
+    if (!r->line_buffered && strcmp(name, "-") != 0) {
         cli_progress_start(&prog, r->g, name, ret_reader_raw_size(rd));
         cb.prog = &prog;
     }
@@ -433,14 +377,14 @@ process(struct run *r, const char *name, ret_reader *rd, ret_error *err)
      * anonymizes: workers would only compete with it for the cores
      * (measured: .gz -> .gz in place 2.87 s with one thread, 2.97 s
      * with two on two cores). */
-    o.threads = r->gz_out && !r->threads_set ? 1 : r->threads;
+    o.threads = r->line_buffered                ? 1 /* every line at once */
+                : r->gz_out && !r->threads_set ? 1
+                                               : r->threads;
     o.ctx = &cb;
     o.unparsed = cb_unparsed;
     o.progress = cb_progress;
     o.between = cb_between;
     st = ret_anonymize_stream(r->a, p, rd, &r->w, &o, err);
-    ret_anonymizer_counts(r->a, &c);
-    r->failclosed_seen = c.failclosed;
     if (cb.prog != NULL)
         cli_progress_finish(&prog);
     ret_parser_free(p);
