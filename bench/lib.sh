@@ -11,32 +11,41 @@
 # now: seconds since the epoch with nanoseconds.
 now() { date +%s.%N; }
 
-# timeit VAR CMD...: runs CMD (stdout to /dev/null unless redirected by
-# the caller through sh -c), stores the wall time in seconds in VAR. The
-# best of $BENCH_REPEAT runs (default 3) is kept. When TIMEIT_SETUP names
-# a command, it runs before each run, untimed (e.g. to reset the input).
-timeit() {
+# time_once VAR CMD...: one run of CMD (stdout to /dev/null unless
+# redirected by the caller through sh -c); VAR keeps the best wall time in
+# seconds so far (set VAR empty first). When TIMEIT_SETUP names a command,
+# it runs before, untimed (e.g. to reset the input). A failing command
+# sets VAR to nan and returns 1.
+time_once() {
     _var=$1
     shift
-    _best=
+    eval "_best=\${$_var:-}"
+    [ "$_best" = nan ] && return 1
+    ${TIMEIT_SETUP:+$TIMEIT_SETUP}
+    _s=$(now)
+    "$@" >/dev/null 2>"$OUT/timeit.err" || {
+        echo "bench: command failed: $*" >&2
+        sed 's/^/bench:   /' "$OUT/timeit.err" | head -5 >&2
+        eval "$_var=nan"
+        return 1
+    }
+    _e=$(now)
+    _t=$(echo "$_e - $_s" | bc -l)
+    if [ -z "$_best" ] || [ "$(echo "$_t < $_best" | bc -l)" = 1 ]; then
+        eval "$_var=$_t"
+    fi
+}
+
+# timeit VAR CMD...: the best of $BENCH_REPEAT runs (default 3) of CMD.
+timeit() {
+    _tv=$1
+    shift
+    eval "$_tv="
     _i=0
     while [ "$_i" -lt "${BENCH_REPEAT:-3}" ]; do
-        ${TIMEIT_SETUP:+$TIMEIT_SETUP}
-        _s=$(now)
-        "$@" >/dev/null 2>"$OUT/timeit.err" || {
-            echo "bench: command failed: $*" >&2
-            sed 's/^/bench:   /' "$OUT/timeit.err" | head -5 >&2
-            eval "$_var=nan"
-            return 0
-        }
-        _e=$(now)
-        _t=$(echo "$_e - $_s" | bc -l)
-        if [ -z "$_best" ] || [ "$(echo "$_t < $_best" | bc -l)" = 1 ]; then
-            _best=$_t
-        fi
+        time_once "$_tv" "$@" || return 0
         _i=$((_i + 1))
     done
-    eval "$_var=$_best"
 }
 
 # peak_kb VAR CMD...: peak resident memory of CMD in KiB (GNU time).
