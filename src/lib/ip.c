@@ -7,7 +7,12 @@
  */
 #include "internal.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static inline bool
 is_digit(unsigned char c)
@@ -94,76 +99,104 @@ parse_v4(const char *p, size_t n, unsigned char out[4])
     return s == e;
 }
 
-/* An IPv6 address of exactly p[0..n), without brackets or zone. The
- * groups are stored as they are read; those after a "::" are moved to
- * the end once their number is known. out is written only on success. */
+/* An IPv6 address of exactly p[0..n), without brackets or zone. out is
+ * written only on success.
+ *
+ * One pass: each group's digits are read, then its separator decides
+ * what follows. The groups after a "::" are written from byte 16 of a
+ * tail buffer whose first 16 bytes are zeros: 16 bytes of it, taken at
+ * twice their number, are the zero groups and them, and OR the head
+ * groups gives the address. No group is moved one at a time. */
 static bool
 parse_v6(const char *p, size_t n, unsigned char out[16], bool *dotted)
 {
-    const unsigned char *u = (const unsigned char *)p;
-    unsigned char b[16] = {0};
-    int ng = 0, dc = -1, g;
-    size_t i = 0;
+    const unsigned char *s = (const unsigned char *)p, *e = s + n;
+    unsigned char head[16] = {0}, tail[32] = {0}, *w = head;
+    int ng = 0, dc = -1, nt = 0;
+    uint64_t h[2], t[2];
     bool dot = false;
 
-    if (n < 2)
+    /* Nothing longer can be an address: six four-digit groups, their
+     * colons and fifteen bytes of dotted quad are 45. */
+    if (n < 2 || n > 45)
         return false;
-    if (u[0] == ':') {
-        if (u[1] != ':')
+    if (s[0] == ':') {
+        if (s[1] != ':')
             return false;
         dc = 0;
-        i = 2;
+        w = tail + 16;
+        s += 2;
+        if (s == e)
+            goto done; /* "::" */
     }
-    while (i < n) {
-        unsigned v = 0;
-        size_t j = i, lim = n - i > 4 ? i + 4 : n;
-        int h;
+    for (;;) {
+        /* s < e: a group must start here */
+        const unsigned char *g = s;
+        unsigned v;
+        int d;
 
-        while (j < lim && (h = hex_value(u[j])) >= 0) {
-            v = v * 16 + (unsigned)h;
-            j++;
+        /* no digit: no group (nor a dotted quad) */
+        if ((d = hex_value(*s)) < 0)
+            return false;
+        v = (unsigned)d;
+        if (e - s > 4) {
+            /* four digits and the byte after them are there to look at */
+            if ((d = hex_value(s[1])) < 0) {
+                s += 1;
+            } else if (v = v << 4 | (unsigned)d, (d = hex_value(s[2])) < 0) {
+                s += 2;
+            } else if (v = v << 4 | (unsigned)d, (d = hex_value(s[3])) < 0) {
+                s += 3;
+            } else {
+                v = v << 4 | (unsigned)d;
+                s += 4;
+            }
+        } else {
+            while (++s < e && (d = hex_value(*s)) >= 0)
+                v = v << 4 | (unsigned)d;
         }
-        if (j < n && u[j] == '.') {
-            if (ng > 6 || !parse_v4(p + i, n - i, b + 2 * ng))
+        if (s < e && *s != ':') {
+            /* the first part of a dotted quad that ends the address
+             * (its digits are read again), else a fifth hex digit or a
+             * byte that has no place in an address */
+            if (*s != '.' || ng > 6 ||
+                !parse_v4((const char *)g, (size_t)(e - g), w))
                 return false;
             ng += 2;
             dot = true;
             break;
         }
-        /* no digit, a fifth hex digit, a ninth group */
-        if (j == i || (j < n && hex_value(u[j]) >= 0) || ng >= 8)
+        if (ng >= 8) /* a ninth group */
             return false;
-        b[2 * ng] = (unsigned char)(v >> 8);
-        b[2 * ng + 1] = (unsigned char)v;
+        w[0] = (unsigned char)(v >> 8);
+        w[1] = (unsigned char)v;
+        w += 2;
         ng++;
-        i = j;
-        if (i == n)
+        if (s == e)
             break;
-        if (u[i] != ':')
-            return false;
-        i++;
-        if (i < n && u[i] == ':') {
+        if (++s == e) /* past the colon */
+            return false; /* a single trailing colon */
+        if (*s == ':') {
             if (dc >= 0)
                 return false;
             dc = ng;
-            i++;
-        } else if (i == n) {
-            return false; /* a single trailing colon */
+            w = tail + 16;
+            if (++s == e)
+                break;
         }
     }
-    if (dc >= 0) {
-        if (ng > 7)
-            return false;
-        /* from the last group down, so none is overwritten unmoved */
-        for (g = ng - 1; g >= dc; g--) {
-            b[2 * (g + 8 - ng)] = b[2 * g];
-            b[2 * (g + 8 - ng) + 1] = b[2 * g + 1];
-            b[2 * g] = b[2 * g + 1] = 0;
-        }
-    } else if (ng != 8) {
+done:
+    if (dc >= 0 ? ng > 7 : ng != 8)
         return false;
-    }
-    memcpy(out, b, 16);
+    if (dc >= 0)
+        nt = ng - dc;
+    /* head OR the zeros and groups of the tail, eight bytes at a time
+     * (an OR of bytes: the same in either byte order) */
+    memcpy(h, head, 16);
+    memcpy(t, tail + 2 * nt, 16);
+    h[0] |= t[0];
+    h[1] |= t[1];
+    memcpy(out, h, 16);
     *dotted = dot;
     return true;
 }
@@ -596,108 +629,186 @@ ret_ip_is_private(const ret_ip *ip)
            !in_any(a, v4x, sizeof(v4x) / sizeof(v4x[0]));
 }
 
-/* The decimal text of each octet, NUL-padded to four bytes. */
-static const char dec_octet[256][4] = {
-    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13",
-    "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25",
-    "26", "27", "28", "29", "30", "31", "32", "33", "34", "35", "36", "37",
-    "38", "39", "40", "41", "42", "43", "44", "45", "46", "47", "48", "49",
-    "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61",
-    "62", "63", "64", "65", "66", "67", "68", "69", "70", "71", "72", "73",
-    "74", "75", "76", "77", "78", "79", "80", "81", "82", "83", "84", "85",
-    "86", "87", "88", "89", "90", "91", "92", "93", "94", "95", "96", "97",
-    "98", "99", "100", "101", "102", "103", "104", "105", "106", "107", "108",
-    "109", "110", "111", "112", "113", "114", "115", "116", "117", "118",
-    "119", "120", "121", "122", "123", "124", "125", "126", "127", "128",
-    "129", "130", "131", "132", "133", "134", "135", "136", "137", "138",
-    "139", "140", "141", "142", "143", "144", "145", "146", "147", "148",
-    "149", "150", "151", "152", "153", "154", "155", "156", "157", "158",
-    "159", "160", "161", "162", "163", "164", "165", "166", "167", "168",
-    "169", "170", "171", "172", "173", "174", "175", "176", "177", "178",
-    "179", "180", "181", "182", "183", "184", "185", "186", "187", "188",
-    "189", "190", "191", "192", "193", "194", "195", "196", "197", "198",
-    "199", "200", "201", "202", "203", "204", "205", "206", "207", "208",
-    "209", "210", "211", "212", "213", "214", "215", "216", "217", "218",
-    "219", "220", "221", "222", "223", "224", "225", "226", "227", "228",
-    "229", "230", "231", "232", "233", "234", "235", "236", "237", "238",
-    "239", "240", "241", "242", "243", "244", "245", "246", "247", "248",
-    "249", "250", "251", "252", "253", "254", "255",
+/* The decimal text of each octet, NUL-padded to three bytes, and in
+ * byte 3 the text's length: one load for each. */
+static const char dec_octet[256][5] = {
+    "0\0\0\1", "1\0\0\1", "2\0\0\1", "3\0\0\1", "4\0\0\1", "5\0\0\1",
+    "6\0\0\1", "7\0\0\1", "8\0\0\1", "9\0\0\1", "10\0\2", "11\0\2", "12\0\2",
+    "13\0\2", "14\0\2", "15\0\2", "16\0\2", "17\0\2", "18\0\2", "19\0\2",
+    "20\0\2", "21\0\2", "22\0\2", "23\0\2", "24\0\2", "25\0\2", "26\0\2",
+    "27\0\2", "28\0\2", "29\0\2", "30\0\2", "31\0\2", "32\0\2", "33\0\2",
+    "34\0\2", "35\0\2", "36\0\2", "37\0\2", "38\0\2", "39\0\2", "40\0\2",
+    "41\0\2", "42\0\2", "43\0\2", "44\0\2", "45\0\2", "46\0\2", "47\0\2",
+    "48\0\2", "49\0\2", "50\0\2", "51\0\2", "52\0\2", "53\0\2", "54\0\2",
+    "55\0\2", "56\0\2", "57\0\2", "58\0\2", "59\0\2", "60\0\2", "61\0\2",
+    "62\0\2", "63\0\2", "64\0\2", "65\0\2", "66\0\2", "67\0\2", "68\0\2",
+    "69\0\2", "70\0\2", "71\0\2", "72\0\2", "73\0\2", "74\0\2", "75\0\2",
+    "76\0\2", "77\0\2", "78\0\2", "79\0\2", "80\0\2", "81\0\2", "82\0\2",
+    "83\0\2", "84\0\2", "85\0\2", "86\0\2", "87\0\2", "88\0\2", "89\0\2",
+    "90\0\2", "91\0\2", "92\0\2", "93\0\2", "94\0\2", "95\0\2", "96\0\2",
+    "97\0\2", "98\0\2", "99\0\2", "100\3", "101\3", "102\3", "103\3", "104\3",
+    "105\3", "106\3", "107\3", "108\3", "109\3", "110\3", "111\3", "112\3",
+    "113\3", "114\3", "115\3", "116\3", "117\3", "118\3", "119\3", "120\3",
+    "121\3", "122\3", "123\3", "124\3", "125\3", "126\3", "127\3", "128\3",
+    "129\3", "130\3", "131\3", "132\3", "133\3", "134\3", "135\3", "136\3",
+    "137\3", "138\3", "139\3", "140\3", "141\3", "142\3", "143\3", "144\3",
+    "145\3", "146\3", "147\3", "148\3", "149\3", "150\3", "151\3", "152\3",
+    "153\3", "154\3", "155\3", "156\3", "157\3", "158\3", "159\3", "160\3",
+    "161\3", "162\3", "163\3", "164\3", "165\3", "166\3", "167\3", "168\3",
+    "169\3", "170\3", "171\3", "172\3", "173\3", "174\3", "175\3", "176\3",
+    "177\3", "178\3", "179\3", "180\3", "181\3", "182\3", "183\3", "184\3",
+    "185\3", "186\3", "187\3", "188\3", "189\3", "190\3", "191\3", "192\3",
+    "193\3", "194\3", "195\3", "196\3", "197\3", "198\3", "199\3", "200\3",
+    "201\3", "202\3", "203\3", "204\3", "205\3", "206\3", "207\3", "208\3",
+    "209\3", "210\3", "211\3", "212\3", "213\3", "214\3", "215\3", "216\3",
+    "217\3", "218\3", "219\3", "220\3", "221\3", "222\3", "223\3", "224\3",
+    "225\3", "226\3", "227\3", "228\3", "229\3", "230\3", "231\3", "232\3",
+    "233\3", "234\3", "235\3", "236\3", "237\3", "238\3", "239\3", "240\3",
+    "241\3", "242\3", "243\3", "244\3", "245\3", "246\3", "247\3", "248\3",
+    "249\3", "250\3", "251\3", "252\3", "253\3", "254\3", "255\3",
 };
 
 /* A dotted quad. Each octet's text is copied whole (four bytes), the
  * dot written over its padding: no division, no loop over digits. Up to
- * 16 bytes of buf are written; a quad ends every text of format_v6 at
+ * 16 bytes of buf are written; a quad starts every text of format_v6 at
  * byte 30 at the latest, inside the 46 bytes its callers provide. */
 static size_t
 put_quad(char *buf, const unsigned char *b)
 {
-    size_t n = 0;
+    char *o = buf;
     int i;
 
     for (i = 0; i < 4; i++) {
-        unsigned v = b[i];
+        const char *t = dec_octet[b[i]];
 
-        memcpy(buf + n, dec_octet[v], 4);
-        n += 1 + (v >= 10) + (v >= 100);
-        buf[n++] = '.';
+        memcpy(o, t, 4);
+        o += (unsigned char)t[3];
+        *o++ = '.';
     }
-    return n - 1;
+    return (size_t)(o - buf) - 1;
 }
 
-static size_t
-put_hex(char *buf, unsigned v)
+/* Two hex digits for each byte value. */
+static const char hex_pairs[] =
+    "000102030405060708090a0b0c0d0e0f"
+    "101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f"
+    "303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f"
+    "505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f"
+    "707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f"
+    "909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+    "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+    "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* One group in lower-case hex without leading zeros. The value is
+ * shifted so that its first digit is the top one and all four digits
+ * are written, two table pairs; the next colon or group overwrites
+ * those past its end. So up to 3 bytes past the text are written: the
+ * last group of format_v6 starts at byte 35 at the latest. */
+static inline char *
+put_group(char *o, unsigned v)
 {
-    static const char digits[] = "0123456789abcdef";
-    size_t n = v >= 0x1000 ? 4 : v >= 0x100 ? 3 : v >= 0x10 ? 2 : 1, i;
+    unsigned nd = 1u + (v > 0xf) + (v > 0xff) + (v > 0xfff),
+             w = v << (16 - 4 * nd);
 
-    for (i = n; i-- > 0; v >>= 4)
-        buf[i] = digits[v & 15];
-    return n;
+    memcpy(o, hex_pairs + 2 * (w >> 8), 2);
+    memcpy(o + 2, hex_pairs + 2 * (w & 0xff), 2);
+    return o + nd;
 }
 
+/* RFC 5952 4.2: the longest run of two or more zero groups, the first of
+ * equal runs, becomes "::". Indexed by a mask of the zero groups (bit i:
+ * group i is 0), the run's first group times 16 plus its length; 0 when
+ * no two zero groups are adjacent. (The unit test checks every mask.) */
+static const unsigned char zero_run[256] = {
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x12, 0x03,
+    0x00, 0x00, 0x00, 0x02, 0x22, 0x22, 0x13, 0x04,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x12, 0x03,
+    0x32, 0x32, 0x32, 0x02, 0x23, 0x23, 0x14, 0x05,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x12, 0x03,
+    0x00, 0x00, 0x00, 0x02, 0x22, 0x22, 0x13, 0x04,
+    0x42, 0x42, 0x42, 0x02, 0x42, 0x42, 0x12, 0x03,
+    0x33, 0x33, 0x33, 0x33, 0x24, 0x24, 0x15, 0x06,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x12, 0x03,
+    0x00, 0x00, 0x00, 0x02, 0x22, 0x22, 0x13, 0x04,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x12, 0x03,
+    0x32, 0x32, 0x32, 0x02, 0x23, 0x23, 0x14, 0x05,
+    0x52, 0x52, 0x52, 0x02, 0x52, 0x52, 0x12, 0x03,
+    0x52, 0x52, 0x52, 0x02, 0x22, 0x22, 0x13, 0x04,
+    0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x03,
+    0x34, 0x34, 0x34, 0x34, 0x25, 0x25, 0x16, 0x07,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x12, 0x03,
+    0x00, 0x00, 0x00, 0x02, 0x22, 0x22, 0x13, 0x04,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x12, 0x03,
+    0x32, 0x32, 0x32, 0x02, 0x23, 0x23, 0x14, 0x05,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x12, 0x03,
+    0x00, 0x00, 0x00, 0x02, 0x22, 0x22, 0x13, 0x04,
+    0x42, 0x42, 0x42, 0x02, 0x42, 0x42, 0x12, 0x03,
+    0x33, 0x33, 0x33, 0x33, 0x24, 0x24, 0x15, 0x06,
+    0x62, 0x62, 0x62, 0x02, 0x62, 0x62, 0x12, 0x03,
+    0x62, 0x62, 0x62, 0x02, 0x22, 0x22, 0x13, 0x04,
+    0x62, 0x62, 0x62, 0x02, 0x62, 0x62, 0x12, 0x03,
+    0x32, 0x32, 0x32, 0x02, 0x23, 0x23, 0x14, 0x05,
+    0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x03,
+    0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x13, 0x04,
+    0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44,
+    0x35, 0x35, 0x35, 0x35, 0x26, 0x26, 0x17, 0x08,
+};
+
+/* Every group is written followed by a colon; "::" stands for the zero
+ * run; the colon after the last group is taken back unless a quad
+ * follows or the text ends with "::". */
 static size_t
 format_v6(const ret_ip *ip, bool dotted, bool compress, char *buf)
 {
-    unsigned g[8];
-    int ng = dotted ? 6 : 8, i, best = -1, bestlen = 0, run = 0;
-    size_t n = 0;
+    const unsigned char *b = ip->bytes;
+    int ng = dotted ? 6 : 8, i, head = ng, tail = ng;
+    char *o = buf;
 
-    if (ip->family == 4)
-        return put_quad(buf, ip->bytes);
-    for (i = 0; i < 8; i++)
-        g[i] = (unsigned)ip->bytes[2 * i] << 8 | ip->bytes[2 * i + 1];
-    /* RFC 5952 4.2: the longest run of two or more zero groups, the
-     * first of equal runs, becomes "::". */
-    for (i = 0; i < ng; i++) {
-        if (g[i] == 0) {
-            run++;
-            if (run > bestlen) {
-                bestlen = run;
-                best = i - run + 1;
-            }
-        } else {
-            run = 0;
+    if (compress) {
+        unsigned zeros = 0, run;
+
+#ifdef __SSE2__
+        /* the 16-bit lanes that are 0, packed to bytes, one bit each */
+        __m128i z = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)b),
+                                    _mm_setzero_si128());
+
+        zeros = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(z, z)) & 0xffu;
+#else
+        for (i = 0; i < 8; i++)
+            zeros |= (unsigned)((b[2 * i] | b[2 * i + 1]) == 0) << i;
+#endif
+        run = zero_run[zeros & (dotted ? 0x3fu : 0xffu)];
+        if (run != 0) {
+            head = (int)(run >> 4);
+            tail = head + (int)(run & 15);
         }
     }
-    if (bestlen < 2 || !compress)
-        best = -1;
-    for (i = 0; i < ng; i++) {
-        if (i == best) {
-            buf[n++] = ':';
-            buf[n++] = ':';
-            i += bestlen - 1;
-            continue;
-        }
-        if (i > 0 && !(best >= 0 && i == best + bestlen))
-            buf[n++] = ':';
-        n += put_hex(buf + n, g[i]);
+    for (i = 0; i < head; i++) {
+        o = put_group(o, (unsigned)b[2 * i] << 8 | b[2 * i + 1]);
+        *o++ = ':';
     }
-    if (dotted) {
-        if (!(best >= 0 && best + bestlen == 6))
-            buf[n++] = ':';
-        n += put_quad(buf + n, ip->bytes + 12);
+    if (head < tail) {
+        if (head == 0)
+            *o++ = ':';
+        *o++ = ':';
     }
-    return n;
+    for (i = tail; i < ng; i++) {
+        o = put_group(o, (unsigned)b[2 * i] << 8 | b[2 * i + 1]);
+        *o++ = ':';
+    }
+    if (dotted)
+        return (size_t)(o - buf) + put_quad(o, b + 12);
+    if (tail < ng || head == tail)
+        o--;
+    return (size_t)(o - buf);
 }
 
 size_t

@@ -56,6 +56,80 @@ scan(const char *text)
     return buf;
 }
 
+/* RFC 5952 text the slow way, to check ret__ip_format against: groups
+ * with "%x", the first longest run of two or more zero groups as "::". */
+static size_t
+ref_format(const ret_ip *ip, bool dotted, bool compress, char *buf)
+{
+    int ng = dotted ? 6 : 8, i, best = -1, bestlen = 1, run = 0;
+    size_t n = 0;
+
+    for (i = 0; i < ng; i++) {
+        run = ip->bytes[2 * i] == 0 && ip->bytes[2 * i + 1] == 0 ? run + 1 : 0;
+        if (compress && run > bestlen) {
+            bestlen = run;
+            best = i - run + 1;
+        }
+    }
+    for (i = 0; i < ng; i++) {
+        if (i == best) {
+            n += (size_t)sprintf(buf + n, "::");
+            i += bestlen - 1;
+            continue;
+        }
+        n += (size_t)sprintf(buf + n, "%s%x", i > 0 && i != best + bestlen ? ":" : "",
+                             (unsigned)ip->bytes[2 * i] << 8 | ip->bytes[2 * i + 1]);
+    }
+    if (dotted)
+        n += (size_t)sprintf(buf + n, "%s%u.%u.%u.%u",
+                             best >= 0 && best + bestlen == 6 ? "" : ":",
+                             ip->bytes[12], ip->bytes[13], ip->bytes[14],
+                             ip->bytes[15]);
+    return n;
+}
+
+/* Every pattern of zero groups, with groups of one to four digits, in
+ * both notations, compressed and full; the text parses back. */
+static void
+format_every_zero_pattern(void)
+{
+    static const unsigned vals[] = {0x1, 0xab, 0xf00, 0xffff, 0x10, 0x2345};
+    unsigned m, bad = 0, badparse = 0;
+    int i, dotted, full;
+
+    for (m = 0; m < 256; m++) {
+        ret_ip ip, back;
+        bool dot;
+
+        ip.family = 6;
+        for (i = 0; i < 8; i++) {
+            unsigned v = (m >> i & 1) ? 0 : vals[(m + (unsigned)i) % 6];
+
+            ip.bytes[2 * i] = (unsigned char)(v >> 8);
+            ip.bytes[2 * i + 1] = (unsigned char)v;
+        }
+        for (dotted = 0; dotted < 2; dotted++)
+            for (full = 0; full < 2; full++) {
+                char got[64], want[64];
+                size_t n = full ? ret__ip_format_full(&ip, dotted, got)
+                                : ret__ip_format(&ip, dotted, got);
+                size_t wn = ref_format(&ip, dotted, !full, want);
+
+                if (n != wn || memcmp(got, want, n) != 0) {
+                    if (bad++ < 5)
+                        diag("mask %02x dotted %d full %d: '%.*s', not '%s'", m,
+                             dotted, full, (int)n, got, want);
+                }
+                if (!ret__ip_parse_exact(got, n, &back, &dot) ||
+                    memcmp(back.bytes, ip.bytes, 16) != 0 ||
+                    dot != (dotted != 0))
+                    badparse++;
+            }
+    }
+    is_int(bad, 0, "every zero-group pattern formatted as RFC 5952 says");
+    is_int(badparse, 0, "and each text parses back to the address");
+}
+
 int
 main(void)
 {
@@ -87,12 +161,40 @@ main(void)
         {"::192.0.2.1", "::c000:201"},
         {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6"},
         {"0:0:0:0:0:0:0:0", "::"},
+        /* "::" standing for one group, at either end */
+        {"::1:2:3:4:5:6:7", "0:1:2:3:4:5:6:7"},
+        {"1:2:3:4:5:6:7::", "1:2:3:4:5:6:7:0"},
+        {"1:2:3::4:5:6:7", "1:2:3:0:4:5:6:7"},
+        /* groups of every length, leading zeros, mixed case */
+        {"0:ab:abc:AbCd:1:010:0100:1000", "0:ab:abc:abcd:1:10:100:1000"},
+        {"000a::0FFF", "a::fff"},
+        /* a dotted tail after six groups, or after "::" and five */
+        {"1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:102:304"},
+        {"1:2:3:4:5::1.2.3.4", "1:2:3:4:5:0:102:304"},
+        {"1::1.2.3.4", "1::102:304"},
+        {"::ffff:001.002.003.004", "::ffff:1.2.3.4"},
+        /* the longest text an address can have (45 bytes) */
+        {"0000:0000:0000:0000:0000:ffff:255.255.255.255",
+         "::ffff:255.255.255.255"},
+        {"64:ff9b::", "64:ff9b::0.0.0.0"},
+        {"64:FF9B::C000:221", "64:ff9b::192.0.2.33"},
+        {"[::ffff:1.2.3.4]:80", "::ffff:1.2.3.4"},
+        {"::1%lo", "::1"},
     };
     static const char *bad[] = {
         "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4:", "1.2.3.4:99999",
         "1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "1:::2", "::1::2", "12345::",
         "[::1", "::1]", "fe80::1%", "[1.2.3.4]x", "example.com", "1.2.3.4/24",
         "0x1.2.3.4", " 1.2.3.4", "1.2.3.4 ", "1.2.3.04444",
+        /* IPv6: too many groups with "::", a trailing or single colon,
+         * five-digit groups, bad dotted tails, stray bytes */
+        ":", ":1::", "1:", "::1:", "1:2", "1::2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8::", "::1:2:3:4:5:6:7:8", "1:2:3:4:5:6::1.2.3.4",
+        "1:2:3:4:5:6:7:1.2.3.4", "00000::", "::00000", "1:23456::",
+        "0000:0000:0000:0000:0000:0ffff:1.2.3.4", "::1.2.3", "::1.2.3.4.5",
+        "::256.1.2.3", "::1234.1.2.3", "::abc.1.2.3", "::.1.2.3", "1.2.3.4::",
+        "::g", "::1 ", "::1/64", "[::1]:65536", "[::1]:", "[::1]::80",
+        "::1%", "::1%a b", "[::1%eth0",
     };
     size_t i;
     ret_ip ip;
@@ -123,6 +225,13 @@ main(void)
     ret_ip_parse("2001:db8::1", 11, &ip, NULL);
     is_int(ret_ip_format(&ip, buf, 5), 11, "short buffer: full length");
     is_str(buf, "2001", "short buffer: truncated and terminated");
+
+    format_every_zero_pattern();
+    ret_ip_parse("::ffff:1.2.3.4", 14, &ip, NULL);
+    is_int(ret__ip_format_full(&ip, true, buf), 22, "full, dotted: length");
+    is_str((buf[22] = '\0', buf), "0:0:0:0:0:ffff:1.2.3.4", "full, dotted");
+    is_int(ret__ip_format_full(&ip, false, buf), 22, "full: length");
+    is_str((buf[22] = '\0', buf), "0:0:0:0:0:ffff:102:304", "full");
 
     /* Masking. */
     is_str(masked("192.0.2.133", 24, 48), "192.0.2.0", "v4 /24");
