@@ -21,6 +21,11 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+/* find_text has an AVX2 variant, chosen at run time (RET_FIND_WIDE) */
+#define RET_FIND_WIDE 1
+#include <immintrin.h>
+#endif
 
 #ifdef HAVE_GETRANDOM
 #include <sys/random.h>
@@ -59,6 +64,7 @@ struct ret_anonymizer {
     size_t n, cap;
     size_t base; /* where this line's output starts in out */
     bool oom;
+    bool wide; /* the CPU has AVX2: find_text_wide */
     ret_anon_counts counts;
 };
 
@@ -114,6 +120,10 @@ ret_anonymizer_new(ret_anonymizer **out, ret_error *err)
     a->v4bits = 24;
     a->v6bits = 48;
     a->method = RET_ANON_TRUNCATE;
+#ifdef RET_FIND_WIDE
+    __builtin_cpu_init();
+    a->wide = __builtin_cpu_supports("avx2") != 0;
+#endif
     /* A key of this handle alone, until the caller sets one: hashes are
      * then countable within the run and unlinkable after it. */
     if ((st = ret__random_bytes(a->key, sizeof(a->key), err)) != RET_OK) {
@@ -329,6 +339,17 @@ ret_anonymizer_counts(const ret_anonymizer *a, ret_anon_counts *out)
  * A handle with a's settings and key, for another thread: its output
  * buffer and counts are its own (ret__anonymizer_add_counts sums them).
  */
+bool
+ret__anonymizer_set_wide(ret_anonymizer *a, bool on)
+{
+#ifdef RET_FIND_WIDE
+    a->wide = on && __builtin_cpu_supports("avx2") != 0;
+#else
+    (void)on;
+#endif
+    return a->wide;
+}
+
 ret_status
 ret__anonymizer_clone(const ret_anonymizer *a, ret_anonymizer **out,
                       ret_error *err)
@@ -953,6 +974,60 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
     return NULL;
 }
 
+#ifdef RET_FIND_WIDE
+/* find_text, 32 positions at a time (AVX2), for m >= 2: a short hay
+ * by find_text itself. */
+__attribute__((target("avx2"))) static const char *
+find_text_wide(const char *hay, size_t n, const char *needle, size_t m)
+{
+    const __m256i f = _mm256_set1_epi8(needle[0]);
+    const __m256i l = _mm256_set1_epi8(needle[m - 1]);
+    size_t i = 0, j, k;
+    unsigned z;
+
+    if (n < m - 1 + 32)
+        return find_text(hay, n, needle, m);
+    for (;;) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(hay + i));
+        __m256i y = _mm256_loadu_si256(
+            (const __m256i *)(const void *)(hay + i + m - 1));
+
+        z = (unsigned)_mm256_movemask_epi8(
+            _mm256_and_si256(_mm256_cmpeq_epi8(x, f), _mm256_cmpeq_epi8(y, l)));
+        while (z != 0) {
+            k = i + (size_t)__builtin_ctz(z);
+            z &= z - 1;
+            if (same_bytes(hay + k + 1, needle + 1, m - 2))
+                return hay + k;
+        }
+        i += 32;
+        if (i + m - 1 + 32 > n)
+            break;
+    }
+    if (i + m > n)
+        return NULL; /* no position left */
+    /* The last (at most 31) positions: one window that ends at the last
+     * one, overlapping the loop's, its earlier positions masked off. */
+    j = n - m - 31;
+    {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(hay + j));
+        __m256i y = _mm256_loadu_si256(
+            (const __m256i *)(const void *)(hay + j + m - 1));
+
+        z = (unsigned)_mm256_movemask_epi8(
+            _mm256_and_si256(_mm256_cmpeq_epi8(x, f), _mm256_cmpeq_epi8(y, l)));
+    }
+    z &= ~0u << (i - j);
+    while (z != 0) {
+        k = j + (size_t)__builtin_ctz(z);
+        z &= z - 1;
+        if (same_bytes(hay + k + 1, needle + 1, m - 2))
+            return hay + k;
+    }
+    return NULL;
+}
+#endif
+
 static int
 cmp_off(const void *x, const void *y)
 {
@@ -976,7 +1051,7 @@ struct span_parse {
 };
 
 static size_t
-find_repeats(const ret_record *rec, const char *line, size_t len,
+find_repeats(const ret_record *rec, const char *line, size_t len, bool wide,
              size_t rep[][2], struct span_parse *sp)
 {
     size_t i, n = 0;
@@ -1002,8 +1077,10 @@ find_repeats(const ret_record *rec, const char *line, size_t len,
         if (s == 0)
             from = rec->addr[i].len; /* the usual place: skip the field */
         while (from + tok.len <= len &&
-               (hit = find_text(line + from, len - from, needle, tok.len)) !=
-                   NULL) {
+               (hit = wide ? find_text_wide(line + from, len - from, needle,
+                                            tok.len)
+                           : find_text(line + from, len - from, needle,
+                                       tok.len)) != NULL) {
             size_t off = (size_t)(hit - line);
 
             from = off + 1;
@@ -1031,7 +1108,7 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
     for (i = 0; i < rec->naddr; i++)
         sp[i].done = false;
     if (!a->scan_all)
-        nrep = find_repeats(rec, a->line, len, rep, sp);
+        nrep = find_repeats(rec, a->line, len, a->wide, rep, sp);
     for (i = 0; i <= rec->naddr; i++) {
         size_t s = i < rec->naddr ? rec->addr[i].off : len;
         size_t e = i < rec->naddr ? s + rec->addr[i].len : len;

@@ -488,6 +488,10 @@ RET_HIDDEN void ret__anonymizer_add_counts(ret_anonymizer *a,
 /* Its count of lines whose addresses were not located (a line's own,
  * without copying every count). */
 RET_HIDDEN uint64_t ret__anonymizer_failclosed(const ret_anonymizer *a);
+/* Whether the repeated-address search may use its AVX2 variant (on by
+ * default when the CPU has AVX2); returns whether it is used now. For
+ * tests of both variants. */
+RET_HIDDEN bool ret__anonymizer_set_wide(ret_anonymizer *a, bool on);
 /* ret_anonymizer_line, the result appended to *buf (*n bytes used of
  * *cap, grown as needed). */
 RET_HIDDEN ret_status ret__anonymizer_line_append(ret_anonymizer *a,

@@ -593,9 +593,10 @@ test_property(void)
 
 /* A repeated client address is found at every place of every length of
  * line: the search's blocks, its last window and its short-line path
- * (the filler holds near misses: the address's first and last bytes). */
+ * (the filler holds near misses: the address's first and last bytes),
+ * with the SSE2 search and, where the CPU has it, the AVX2 one. */
 static void
-test_repeat_positions(void)
+test_repeat_positions(bool wide)
 {
     static const char *const clients[] = {
         "1.2.3.4", "203.113.255.254", "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff",
@@ -604,11 +605,16 @@ test_repeat_positions(void)
     unsigned c, bad = 0, lines = 0;
 
     ret_anonymizer_new(&a, NULL);
+    if (ret__anonymizer_set_wide(a, wide) != wide) {
+        ok(1, "# SKIP no AVX2 on this CPU");
+        ret_anonymizer_free(a);
+        return;
+    }
     for (c = 0; c < sizeof(clients) / sizeof(clients[0]); c++) {
         const char *ip = clients[c];
         size_t m = strlen(ip), tail, at;
 
-        for (tail = 0; tail < 72; tail++) {
+        for (tail = 0; tail < 140; tail++) {
             for (at = 0; at <= tail; at++) {
                 char line[256];
                 size_t n = 0, i, outlen;
@@ -654,8 +660,8 @@ test_repeat_positions(void)
             }
         }
     }
-    is_int(bad, 0, "a repeated client address masked at every place (%u lines)",
-           lines);
+    is_int(bad, 0, "a repeated client address masked at every place (%u "
+                   "lines, %s search)", lines, wide ? "AVX2" : "SSE2");
     ret_anonymizer_free(a);
 }
 
@@ -890,7 +896,8 @@ main(void)
     test_anonip();
     test_big_line();
     test_property();
-    test_repeat_positions();
+    test_repeat_positions(false);
+    test_repeat_positions(true);
     test_keyfile();
     test_v4_text();
     test_append();
