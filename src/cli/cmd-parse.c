@@ -20,10 +20,10 @@ static const char usage_text[] =
     "\n"
     "Options:\n"
     "  -f, --format FMT   auto (default), common, combined, vhost_combined,\n"
-    "                     vhost_combined_noport, nginx, nginx_main, json,\n"
-    "                     w3c, haproxy, an Apache\n"
-    "                     LogFormat, nginx:'log_format' or regex:PATTERN\n"
-    "                     (see retention formats)\n"
+    "                     vhost_combined_noport, vhost_common, nginx,\n"
+    "                     nginx_main, json, w3c, haproxy, elb, alb, s3,\n"
+    "                     an Apache LogFormat, nginx:'log_format' or\n"
+    "                     regex:PATTERN (see retention formats)\n"
     "      --check        print a parse summary instead of the records\n"
     "  -h, --help         show this help\n";
 

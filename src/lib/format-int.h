@@ -51,6 +51,8 @@ enum ret__fmt_kind {
     FMT_JSON,
     FMT_W3C,
     FMT_HAPROXY,
+    FMT_ELB,        /* AWS Classic Load Balancer (format-aws.c) */
+    FMT_ALB,        /* AWS Application Load Balancer */
     FMT_REGEX,
     FMT_AUTO
 };
@@ -77,7 +79,7 @@ struct ret_format {
 };
 
 #define RET__W3C_MAX 64
-#define RET__AUTO_MAX 10
+#define RET__AUTO_MAX 14
 
 struct ret__w3c {
     unsigned nf;
@@ -152,6 +154,9 @@ RET_HIDDEN ret_status ret__w3c_parse(ret_parser *p, const char *line,
 /* format-haproxy.c */
 RET_HIDDEN ret_status ret__haproxy_parse(ret_parser *p, const char *line,
                                          size_t len, ret_error *err);
+/* format-aws.c: ELB lines, or ALB lines when alb */
+RET_HIDDEN ret_status ret__aws_parse(ret_parser *p, const char *line,
+                                     size_t len, bool alb, ret_error *err);
 /* format-regex.c */
 RET_HIDDEN ret_status ret__regex_compile(ret_format *f, const char *pattern,
                                          ret_error *err);

@@ -43,6 +43,14 @@ static const struct preset {
             "headers"},
     {"haproxy", "the HAProxy HTTP log: syslog prefix, client:port [date] "
                 "... \"request\""},
+    {"vhost_common", "%v %h %l %u %t \"%r\" %>s %b"},
+    {"elb", "AWS Classic Load Balancer: time elb client:port backend:port "
+            "... \"request\" \"user_agent\" ssl_cipher ssl_protocol"},
+    {"alb", "AWS Application Load Balancer: type time elb client:port "
+            "target:port ... \"request\" \"user_agent\" ..."},
+    {"s3", "%{bucket_owner}n %v %t %h %u %{request_id}n %{operation}n "
+           "%{key}n \"%r\" %>s %{error_code}n %b %{object_size}n %{ms}T "
+           "%{turnaround_time}n \"%{Referer}i\" \"%{User-Agent}i\""},
 };
 #define NPRESETS (sizeof(presets) / sizeof(presets[0]))
 
@@ -50,8 +58,11 @@ static const struct preset {
 static const char *const auto_order[] = {
     "w3c",      "json",  "haproxy", "vhost_combined", "nginx_main",
     "combined", "vhost_combined_noport", "nginx", "common",
+    /* added later: after the others, so that no log they read changes */
+    "vhost_common", "s3", "elb", "alb",
 };
 #define NAUTO (sizeof(auto_order) / sizeof(auto_order[0]))
+_Static_assert(NAUTO <= RET__AUTO_MAX, "RET__AUTO_MAX: too few candidates");
 /* Lines looked at before the choice is final. A line parsed whole
  * scores 2, one with more than the format 1: combined beats common on a
  * combined log even when common reads more of its lines. */
@@ -643,6 +654,12 @@ ret_format_compile(const char *spec, ret_format **out, ret_error *err)
     } else if (strcmp(spec, "haproxy") == 0) {
         f->kind = FMT_HAPROXY;
         st = RET_OK;
+    } else if (strcmp(spec, "elb") == 0) {
+        f->kind = FMT_ELB;
+        st = RET_OK;
+    } else if (strcmp(spec, "alb") == 0) {
+        f->kind = FMT_ALB;
+        st = RET_OK;
     } else if (strncmp(spec, "regex:", 6) == 0) {
         f->kind = FMT_REGEX;
         st = ret__regex_compile(f, spec + 6, err);
@@ -653,8 +670,9 @@ ret_format_compile(const char *spec, ret_format **out, ret_error *err)
         st = ret__fail(err, RET_E_FORMAT,
                        "format: unknown format '%.60s' (a preset: auto, "
                        "common, combined, vhost_combined, "
-                       "vhost_combined_noport, nginx, nginx_main, json, "
-                       "w3c, haproxy; an Apache "
+                       "vhost_combined_noport, vhost_common, nginx, "
+                       "nginx_main, json, w3c, haproxy, elb, alb, s3; an "
+                       "Apache "
                        "LogFormat; nginx:...; regex:...)",
                        spec);
     } else if (strncmp(spec, "nginx:", 6) != 0 &&
@@ -1857,6 +1875,9 @@ parse_one(ret_parser *p, const char *line, size_t len, ret_error *err)
         return ret__w3c_parse(p, line, len, err);
     case FMT_HAPROXY:
         return ret__haproxy_parse(p, line, len, err);
+    case FMT_ELB:
+    case FMT_ALB:
+        return ret__aws_parse(p, line, len, p->fmt->kind == FMT_ALB, err);
     case FMT_REGEX:
         if (len == 0 || blank(line, len))
             return RET_EOF;

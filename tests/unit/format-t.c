@@ -819,6 +819,290 @@ test_time_cache(void)
     close_p(&x);
 }
 
+/* ---- AWS load balancers, vhost_common, S3 ------------------------------ */
+
+/* Lines written after AWS's and Apache's documentation of each format,
+ * with documentation addresses. */
+#define ELB_LINE                                                             \
+    "2024-03-05T14:07:09.123456Z web-lb 203.0.113.7:51234 10.0.3.4:8080 "    \
+    "0.000041 0.004512 0.000022 404 404 0 1532 \"GET "                       \
+    "https://shop.example.org:443/cart/view?id=7&x=1 HTTP/1.1\" "           \
+    "\"curl/8.5.0\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2"
+#define ALB_LINE                                                             \
+    "h2 2024-03-05T14:07:09.654321Z app/prod-alb/50dc6c495c0c9188 "          \
+    "192.0.2.10:49152 10.0.1.20:80 0.001 0.250 0.000 200 201 412 10240 "     \
+    "\"GET https://api.example.net:443/v1/items?page=2 HTTP/2.0\" "         \
+    "\"Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Firefox/123.0\" "          \
+    "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 "                                   \
+    "arn:aws:elasticloadbalancing:eu-central-1:111122223333:targetgroup/"   \
+    "tg-api/73e2d6bc24d8a067 \"Root=1-65e7255d-0123456789abcdef01234567\" " \
+    "\"api.example.net\" \"arn:aws:acm:eu-central-1:111122223333:"          \
+    "certificate/12345678-1234-1234-1234-123456789012\" 1 "                 \
+    "2024-03-05T14:07:09.403000Z \"forward\" \"-\" \"-\" "                  \
+    "\"10.0.1.20:80 10.0.1.21:80\" \"200\" \"-\" \"-\" TID_0123456789abcdef"
+#define VHOST_COMMON_LINE                                                    \
+    "www.example.org 192.0.2.5 - alice [05/Mar/2024:15:07:09 +0100] "       \
+    "\"GET /index.html?lang=de HTTP/1.1\" 200 5120"
+#define S3_LINE                                                              \
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef "      \
+    "assets-bucket [05/Mar/2024:14:07:09 +0000] 203.0.113.200 - "           \
+    "3E57427F3EXAMPLE REST.GET.OBJECT img/logo.png \"GET "                  \
+    "/assets-bucket/img/logo.png?versionId=3 HTTP/1.1\" 200 - 2048 2048 25 " \
+    "24 \"https://www.example.org/\" \"Mozilla/5.0 Safari/605.1.15\" - "    \
+    "aGVsbG8gd29ybGQ= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader "        \
+    "assets-bucket.s3.eu-central-1.amazonaws.com TLSv1.3 - -"
+
+static void
+test_elb(void)
+{
+    struct P x;
+    const ret_record *r;
+    int32_t off = 1;
+
+    open_p(&x, "elb");
+    r = parse(&x, ELB_LINE);
+    ok(r != NULL, "ELB line parses (%s)", x.err.message);
+    is_int(rtime(r, &off), 1709647629, "ELB: time, UTC");
+    is_int(off, 0, "ELB: offset Z");
+    is_int(ret_record_address_count(r), 2, "ELB: client and backend");
+    is_str(addr(r, 0), "c 203.0.113.7:51234", "ELB: client ip:port");
+    is_str(addr(r, 1), "o 10.0.3.4:8080", "ELB: backend, another address");
+    is_str(fld(r, RET_F_CLIENT), "203.0.113.7:51234", "ELB: client field");
+    is_int(ret_record_status(r), 404, "ELB: the load balancer's status");
+    is_int(ret_record_bytes(r), 1532, "ELB: sent bytes");
+    is_str(fld(r, RET_F_METHOD), "GET", "ELB: method");
+    is_str(fld(r, RET_F_PATH), "/cart/view", "ELB: the path of the URL");
+    is_str(fld(r, RET_F_QUERY), "id=7&x=1", "ELB: query");
+    is_str(fld(r, RET_F_PROTOCOL), "HTTP/1.1", "ELB: protocol");
+    is_str(fld(r, RET_F_VHOST), "shop.example.org", "ELB: host of the URL");
+    is_str(fld(r, RET_F_REQUEST),
+           "GET https://shop.example.org:443/cart/view?id=7&x=1 HTTP/1.1",
+           "ELB: request");
+    is_str(fld(r, RET_F_USER_AGENT), "curl/8.5.0", "ELB: user agent");
+    is_int(r ? r->duration_us : 0, 4512, "ELB: backend processing time");
+    ok(!x.p->partial, "ELB: read whole");
+    /* no backend, times -1, a status of the load balancer alone */
+    r = parse(&x, "2024-03-05T14:07:10.000001Z web-lb 198.51.100.23:40000 - "
+                  "-1 -1 -1 503 - 0 0 \"POST http://shop.example.org:80/api "
+                  "HTTP/1.1\" \"-\" - -");
+    ok(r != NULL, "ELB: '-' backend and statuses, -1 times (%s)",
+       x.err.message);
+    is_int(ret_record_address_count(r), 1, "ELB: no backend address");
+    is_int(ret_record_status(r), 503, "ELB: 503 without a backend");
+    is_int(ret_record_bytes(r), 0, "ELB: no bytes");
+    is_int(r ? r->duration_us : 0, -1, "ELB: no backend time");
+    is_str(fld(r, RET_F_USER_AGENT), "(absent)", "ELB: '-' user agent");
+    is_str(fld(r, RET_F_PATH), "/api", "ELB: path");
+    /* a TCP listener: no request, no status */
+    r = parse(&x, "2024-03-05T14:07:11.5Z tcp-lb 192.0.2.44:3000 "
+                  "10.0.3.5:22 0.000100 0.000200 0.000300 - - 120 4096 "
+                  "\"- - - \" \"-\" - -");
+    ok(r != NULL, "ELB: a TCP connection (%s)", x.err.message);
+    is_int(ret_record_status(r), 0, "ELB TCP: no status");
+    is_int(ret_record_bytes(r), 4096, "ELB TCP: bytes");
+    is_str(fld(r, RET_F_METHOD), "(absent)", "ELB TCP: no method");
+    is_str(fld(r, RET_F_PATH), "(absent)", "ELB TCP: no path");
+    is_str(addr(r, 0), "c 192.0.2.44:3000", "ELB TCP: client");
+    /* before 2014: the line ends after the request */
+    r = parse(&x, "2014-01-02T03:04:05.000006Z old-lb [2001:db8::5]:1234 "
+                  "10.0.0.9:80 0.1 0.2 0.3 200 200 0 77 \"GET "
+                  "http://example.com:80/ HTTP/1.1\"");
+    ok(r != NULL, "ELB: the old format without user agent (%s)",
+       x.err.message);
+    is_int(rtime(r, NULL), 1388631845, "ELB old: time");
+    is_str(addr(r, 0), "c [2001:db8::5]:1234", "ELB: bracketed IPv6 client");
+    is_str(fld(r, RET_F_PATH), "/", "ELB old: path");
+    parse(&x, "2024-03-05T14:07:09Z web-lb 203.0.113.7:51234 - 0.1 0.x 0.1 "
+              "200 200 0 1 \"GET / HTTP/1.1\" \"x\" - -");
+    ok(reason_is(&x, "fields"), "ELB: a time that is no number: fields");
+    parse(&x, "2024-03-05T14:07:09Z web-lb 203.0.113.7:51234 - 0.1 0.1 0.1 "
+              "200 200 0 1 \"GET / HTTP/1.1\" \"x\" -");
+    ok(reason_is(&x, "fields"), "ELB: a field missing: fields");
+    parse(&x, "2024-13-05T14:07:09Z web-lb 203.0.113.7:51234 - 0.1 0.1 0.1 "
+              "200 200 0 1 \"GET / HTTP/1.1\" \"x\" - -");
+    ok(reason_is(&x, "time"), "ELB: month 13: time");
+    parse(&x, "2024-03-05T14:07:09Z web-lb 203.0.113.7:51234 - 0.1 0.1 0.1 "
+              "200 200 0 1 \"GET / HTTP/1.1\" \"x - -");
+    ok(reason_is(&x, "quote"), "ELB: unterminated quote: quote");
+    parse(&x, ALB_LINE);
+    ok(x.st == RET_E_PARSE, "ELB does not read an ALB line");
+    parse(&x, "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET / "
+              "HTTP/1.1\" 200 1 \"-\" \"-\"");
+    ok(x.st == RET_E_PARSE, "ELB does not read a combined line");
+    ok(parse(&x, "# a comment") == NULL && x.st == RET_EOF,
+       "ELB: a comment is skipped");
+    close_p(&x);
+}
+
+static void
+test_alb(void)
+{
+    struct P x;
+    const ret_record *r;
+    char line[2048];
+
+    open_p(&x, "alb");
+    r = parse(&x, ALB_LINE);
+    ok(r != NULL, "ALB line parses (%s)", x.err.message);
+    is_int(rtime(r, NULL), 1709647629, "ALB: time, UTC");
+    is_int(ret_record_address_count(r), 4,
+           "ALB: client, target and the target list");
+    is_str(addr(r, 0), "c 192.0.2.10:49152", "ALB: client ip:port");
+    is_str(addr(r, 1), "o 10.0.1.20:80", "ALB: target");
+    is_str(addr(r, 2), "o 10.0.1.20:80", "ALB: target list 1");
+    is_str(addr(r, 3), "o 10.0.1.21:80", "ALB: target list 2");
+    is_int(ret_record_status(r), 200, "ALB: elb_status_code");
+    is_int(ret_record_bytes(r), 10240, "ALB: sent bytes");
+    is_str(fld(r, RET_F_METHOD), "GET", "ALB: method");
+    is_str(fld(r, RET_F_PATH), "/v1/items", "ALB: path, not the URL");
+    is_str(fld(r, RET_F_QUERY), "page=2", "ALB: query");
+    is_str(fld(r, RET_F_PROTOCOL), "HTTP/2.0", "ALB: protocol");
+    is_str(fld(r, RET_F_VHOST), "api.example.net", "ALB: host");
+    is_str(fld(r, RET_F_USER_AGENT),
+           "Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Firefox/123.0",
+           "ALB: user agent with spaces");
+    is_int(r ? r->duration_us : 0, 250000, "ALB: target processing time");
+    ok(!x.p->partial, "ALB: read whole");
+    /* fields a newer version appends: read, their addresses listed */
+    snprintf(line, sizeof(line), "%s \"new\" 198.51.100.99", ALB_LINE);
+    r = parse(&x, line);
+    ok(r != NULL, "ALB: trailing fields of a newer version (%s)",
+       x.err.message);
+    is_int(ret_record_address_count(r), 5, "ALB: an address among them");
+    is_str(addr(r, 4), "f 198.51.100.99", "ALB: listed, to be masked");
+    /* the shortest: up to target_group_arn; '-' target and statuses */
+    r = parse(&x, "http 2024-03-05T14:08:00.000000Z app/prod-alb/50dc6c49 "
+                  "[2001:db8::77]:50000 - -1 -1 -1 460 - 38 0 \"GET "
+                  "http://api.example.net:80/ HTTP/1.1\" \"-\" - - -");
+    ok(r != NULL, "ALB: '-' target, -1 times (%s)", x.err.message);
+    is_int(rtime(r, NULL), 1709647680, "ALB short: time");
+    is_int(ret_record_address_count(r), 1, "ALB short: the client alone");
+    is_str(addr(r, 0), "c [2001:db8::77]:50000", "ALB: IPv6 client");
+    is_int(ret_record_status(r), 460, "ALB: 460");
+    is_int(ret_record_bytes(r), 0, "ALB: 0 bytes");
+    is_str(fld(r, RET_F_PATH), "/", "ALB short: path");
+    is_int(r ? r->duration_us : 0, -1, "ALB: no target time");
+    parse(&x, "http 2024-03-05T14:08:00.000000Z app/prod-alb/50dc6c49 "
+              "192.0.2.1:5 - -1 -1 -1 460 - 38 0 \"GET http://a:80/ "
+              "HTTP/1.1\" \"-\" - -");
+    ok(reason_is(&x, "fields"), "ALB: no target_group_arn: fields");
+    parse(&x, "HTTPS 2024-03-05T14:08:00.000000Z app/prod-alb/50dc6c49 "
+              "192.0.2.1:5 - -1 -1 -1 460 - 38 0 \"GET http://a:80/ "
+              "HTTP/1.1\" \"-\" - - -");
+    ok(reason_is(&x, "fields"), "ALB: not a type: fields");
+    parse(&x, "http 2024-03-05T14:08:00.000000Z app/prod-alb/50dc6c49 "
+              "192.0.2.1:5 - -1 -1 -1 4600 - 38 0 \"GET http://a:80/ "
+              "HTTP/1.1\" \"-\" - - -");
+    ok(reason_is(&x, "status"), "ALB: status 4600: status");
+    parse(&x, ELB_LINE);
+    ok(x.st == RET_E_PARSE, "ALB does not read an ELB line");
+    close_p(&x);
+}
+
+static void
+test_vhost_common_s3(void)
+{
+    struct P x;
+    const ret_record *r;
+    int32_t off = 0;
+
+    open_p(&x, "vhost_common");
+    r = parse(&x, VHOST_COMMON_LINE);
+    ok(r != NULL, "vhost_common line parses (%s)", x.err.message);
+    is_str(fld(r, RET_F_VHOST), "www.example.org", "vhost_common: vhost");
+    is_str(addr(r, 0), "c 192.0.2.5", "vhost_common: client");
+    is_int(ret_record_address_count(r), 1, "vhost_common: one address");
+    is_str(fld(r, RET_F_USER), "alice", "vhost_common: user");
+    is_int(rtime(r, &off), 1709647629, "vhost_common: time, UTC");
+    is_int(off, 3600, "vhost_common: offset +0100");
+    is_int(ret_record_status(r), 200, "vhost_common: status");
+    is_int(ret_record_bytes(r), 5120, "vhost_common: bytes");
+    is_str(fld(r, RET_F_PATH), "/index.html", "vhost_common: path");
+    is_str(fld(r, RET_F_QUERY), "lang=de", "vhost_common: query");
+    ok(!x.p->partial, "vhost_common: read whole");
+    r = parse(&x, "h.example 2001:db8::9 - - [05/Mar/2024:15:07:09 +0100] "
+                  "\"GET / HTTP/1.1\" 304 -");
+    ok(r != NULL, "vhost_common: '-' user and bytes");
+    is_int(ret_record_bytes(r), 0, "vhost_common: '-' bytes are 0");
+    is_str(fld(r, RET_F_USER), "(absent)", "vhost_common: '-' user");
+    is_str(addr(r, 0), "c 2001:db8::9", "vhost_common: IPv6 client");
+    parse(&x, "192.0.2.5 - - [05/Mar/2024:15:07:09 +0100] \"GET / "
+              "HTTP/1.1\" 200 1");
+    ok(reason_is(&x, "time"), "vhost_common does not read common");
+    close_p(&x);
+
+    open_p(&x, "s3");
+    r = parse(&x, S3_LINE);
+    ok(r != NULL, "S3 line parses (%s)", x.err.message);
+    is_str(fld(r, RET_F_VHOST), "assets-bucket", "S3: the bucket as vhost");
+    is_int(ret_record_address_count(r), 1, "S3: one address");
+    is_str(addr(r, 0), "c 203.0.113.200", "S3: remote IP");
+    is_str(fld(r, RET_F_USER), "(absent)", "S3: '-' requester");
+    is_int(rtime(r, NULL), 1709647629, "S3: time");
+    is_int(ret_record_status(r), 200, "S3: status");
+    is_int(ret_record_bytes(r), 2048, "S3: bytes sent");
+    is_str(fld(r, RET_F_PATH), "/assets-bucket/img/logo.png", "S3: path");
+    is_str(fld(r, RET_F_QUERY), "versionId=3", "S3: query");
+    is_str(fld(r, RET_F_REFERER), "https://www.example.org/", "S3: referer");
+    is_str(fld(r, RET_F_USER_AGENT), "Mozilla/5.0 Safari/605.1.15",
+           "S3: user agent");
+    is_int(r ? r->duration_us : 0, 25000, "S3: total time in ms");
+    r = parse(&x, "0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+                  "89abcdef b [05/Mar/2024:14:07:09 +0000] 192.0.2.8 "
+                  "arn:aws:iam::111122223333:user/ops 891CE47D2EXAMPLE "
+                  "REST.GET.OBJECT nokey \"GET /b/nokey HTTP/1.1\" 404 "
+                  "NoSuchKey - - 3 - \"-\" \"aws-cli/2.15.0\"");
+    ok(r != NULL, "S3: an error, '-' bytes and times (%s)", x.err.message);
+    is_int(ret_record_status(r), 404, "S3: 404");
+    is_int(ret_record_bytes(r), 0, "S3: '-' bytes are 0");
+    is_str(fld(r, RET_F_USER), "arn:aws:iam::111122223333:user/ops",
+           "S3: requester");
+    ok(!x.p->partial, "S3: a line of the 2012 length is read whole");
+    parse(&x, VHOST_COMMON_LINE);
+    ok(x.st == RET_E_PARSE, "S3 does not read vhost_common");
+    close_p(&x);
+}
+
+/* auto picks each of them from its lines; the ones it picked before stay */
+static void
+test_auto_new(void)
+{
+    static const struct {
+        const char *line, *name;
+    } t[] = {
+        {ELB_LINE, "elb"},
+        {ALB_LINE, "alb"},
+        {VHOST_COMMON_LINE, "vhost_common"},
+        {S3_LINE, "s3"},
+        {"www.example.org 192.0.2.5 - - [05/Mar/2024:15:07:09 +0100] "
+         "\"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"",
+         "vhost_combined_noport"},
+        {"192.0.2.5 - - [05/Mar/2024:15:07:09 +0100] \"GET / HTTP/1.1\" 200 1",
+         "common"},
+    };
+    size_t i, k;
+
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct P x;
+        const ret_record *r = NULL;
+        const char *name;
+
+        open_p(&x, "auto");
+        if (i == 0)
+            parse(&x, "# a comment before the first request");
+        for (k = 0; k < 25; k++)
+            r = parse(&x, t[i].line);
+        name = ret_parser_format_name(x.p);
+        ok(name != NULL && strcmp(name, t[i].name) == 0, "auto: %s (%s)",
+           t[i].name, name ? name : "none");
+        ok(x.p->locked, "auto: %s settled", t[i].name);
+        ok(r != NULL && ret_record_address_count(r) >= 1 &&
+               r->addr[0].kind == RET_ADDR_CLIENT,
+           "auto: %s record with its client", t[i].name);
+        close_p(&x);
+    }
+}
+
 /* RET_PARSE_ADDRESSES: the same lines parse, with the same addresses;
  * only the request is left unsplit. */
 static void
@@ -847,6 +1131,8 @@ test_scope(void)
                     "200 2750 - - ---- 1/1/1/1/0 0/0 \"GET /index.html?a HTTP/1.1\""},
         {"auto", "83.149.9.216 - - [17/May/2015:10:05:03 +0000] "
                  "\"GET /a?b HTTP/1.1\" 200 203 \"-\" \"x\""},
+        {"elb", ELB_LINE},
+        {"alb", ALB_LINE},
     };
     size_t i, j;
 
@@ -1036,7 +1322,11 @@ main(void)
     test_w3c();
     test_json();
     test_haproxy_regex();
+    test_elb();
+    test_alb();
+    test_vhost_common_s3();
     test_auto();
+    test_auto_new();
     test_long_line();
     test_api_edges();
     test_scope();
