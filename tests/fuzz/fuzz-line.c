@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const specs[] = {
     "auto", "common", "combined", "vhost_combined", "nginx", "nginx_main",
-    "json", "w3c", "haproxy",
+    "json", "w3c", "haproxy", "elb", "alb", "s3", "vhost_common",
     "%h %l %u %{%d/%b/%Y:%H:%M:%S %z}t \"%r\" %>s %b %D \"%{Forwarded}i\"",
     ("nginx:$remote_addr [$time_iso8601] $msec \"$request\" $status "
      "$upstream_addr \"$http_x_forwarded_for\""),
