@@ -45,9 +45,19 @@ for f in "$bindir/retention" "$includedir/retention.h" \
     "$mandir/man3/libretention.3" "$bashcompletiondir/retention"; do
     check "installed $f" test -f "$D$f"
 done
-lib=$(ls "$D$libdir"/libretention.so.* 2>/dev/null | head -1)
-check "installed the shared library" test -n "$lib"
-check "installed libretention.so for the linker" test -e "$D$libdir/libretention.so"
+# A build configured with --disable-shared installs the static library
+# alone.
+shared=yes lib=
+"$top_builddir/libtool" --config 2>/dev/null | grep -q '^build_libtool_libs=yes' ||
+    shared=no
+if [ "$shared" = yes ]; then
+    lib=$(ls "$D$libdir"/libretention.so.* 2>/dev/null | head -1)
+    check "installed the shared library" test -n "$lib"
+    check "installed libretention.so for the linker" test -e "$D$libdir/libretention.so"
+else
+    check "installed the static library (a build without shared libraries)" \
+        test -f "$D$libdir/libretention.a"
+fi
 # Every man page of the source tree is installed in its section.
 for page in "$top_srcdir"/man/*.[1-8]; do
     n=$(basename "$page")
@@ -73,7 +83,7 @@ export LD_LIBRARY_PATH
 _rc=0; "$D$bindir/retention" --version >"$T/version" 2>&1 || _rc=$?
 ok $_rc "the installed retention runs"
 like "$T/version" '^retention [0-9.]+ \(libretention [0-9.]+\)$' "the installed retention prints its version"
-if command -v ldd >/dev/null; then
+if [ "$shared" = yes ] && command -v ldd >/dev/null; then
     ldd "$D$bindir/retention" >"$T/ldd" 2>&1 || true
     like "$T/ldd" "libretention\.so.* => $D$libdir/" "the installed retention loads the installed library"
 fi
