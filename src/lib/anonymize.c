@@ -888,6 +888,22 @@ same_bytes(const char *a, const char *b, size_t n)
     return true;
 }
 
+/* The first of the candidate places base + (each bit of z) that holds
+ * the whole needle, or NULL: the places' first and last bytes match. */
+static inline const char *
+first_hit(const char *hay, size_t base, unsigned z, const char *needle,
+          size_t m)
+{
+    while (z != 0) {
+        size_t k = base + (size_t)__builtin_ctz(z);
+
+        z &= z - 1;
+        if (same_bytes(hay + k + 1, needle + 1, m - 2))
+            return hay + k;
+    }
+    return NULL;
+}
+
 static const char *
 find_text(const char *hay, size_t n, const char *needle, size_t m)
 {
@@ -908,13 +924,10 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
                 (const __m128i *)(const void *)(hay + i + m - 1));
             unsigned z = (unsigned)_mm_movemask_epi8(
                 _mm_and_si128(_mm_cmpeq_epi8(x, f), _mm_cmpeq_epi8(y, l)));
+            const char *hit = first_hit(hay, i, z, needle, m);
 
-            while (z != 0) {
-                k = i + (size_t)__builtin_ctz(z);
-                z &= z - 1;
-                if (same_bytes(hay + k + 1, needle + 1, m - 2))
-                    return hay + k;
-            }
+            if (hit != NULL)
+                return hit;
         }
         /* The last (at most 15) positions: one window that ends at the
          * last one, overlapping the loop's, its earlier positions
@@ -927,14 +940,7 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
             unsigned z = (unsigned)_mm_movemask_epi8(
                 _mm_and_si128(_mm_cmpeq_epi8(x, f), _mm_cmpeq_epi8(y, l)));
 
-            z &= 0xffffu << (i - j);
-            while (z != 0) {
-                k = j + (size_t)__builtin_ctz(z);
-                z &= z - 1;
-                if (same_bytes(hay + k + 1, needle + 1, m - 2))
-                    return hay + k;
-            }
-            return NULL;
+            return first_hit(hay, j, z & (0xffffu << (i - j)), needle, m);
         }
         if (i > 0)
             return NULL; /* no position left */
@@ -982,7 +988,8 @@ find_text_wide(const char *hay, size_t n, const char *needle, size_t m)
 {
     const __m256i f = _mm256_set1_epi8(needle[0]);
     const __m256i l = _mm256_set1_epi8(needle[m - 1]);
-    size_t i = 0, j, k;
+    const char *hit;
+    size_t i = 0, j;
     unsigned z;
 
     if (n < m - 1 + 32)
@@ -994,12 +1001,8 @@ find_text_wide(const char *hay, size_t n, const char *needle, size_t m)
 
         z = (unsigned)_mm256_movemask_epi8(
             _mm256_and_si256(_mm256_cmpeq_epi8(x, f), _mm256_cmpeq_epi8(y, l)));
-        while (z != 0) {
-            k = i + (size_t)__builtin_ctz(z);
-            z &= z - 1;
-            if (same_bytes(hay + k + 1, needle + 1, m - 2))
-                return hay + k;
-        }
+        if ((hit = first_hit(hay, i, z, needle, m)) != NULL)
+            return hit;
         i += 32;
         if (i + m - 1 + 32 > n)
             break;
@@ -1017,14 +1020,7 @@ find_text_wide(const char *hay, size_t n, const char *needle, size_t m)
         z = (unsigned)_mm256_movemask_epi8(
             _mm256_and_si256(_mm256_cmpeq_epi8(x, f), _mm256_cmpeq_epi8(y, l)));
     }
-    z &= ~0u << (i - j);
-    while (z != 0) {
-        k = j + (size_t)__builtin_ctz(z);
-        z &= z - 1;
-        if (same_bytes(hay + k + 1, needle + 1, m - 2))
-            return hay + k;
-    }
-    return NULL;
+    return first_hit(hay, j, z & (~0u << (i - j)), needle, m);
 }
 #endif
 
