@@ -625,10 +625,31 @@ out:
     return st;
 }
 
+/* The presets read by a parser of their own, not by the field scanner:
+ * their kind, FMT_FIELDS for any other spec. */
+static enum ret__fmt_kind
+own_parser(const char *spec)
+{
+    static const struct {
+        const char *name;
+        enum ret__fmt_kind kind;
+    } own[] = {
+        {"auto", FMT_AUTO},       {"json", FMT_JSON}, {"w3c", FMT_W3C},
+        {"haproxy", FMT_HAPROXY}, {"elb", FMT_ELB},   {"alb", FMT_ALB},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (strcmp(spec, own[i].name) == 0)
+            return own[i].kind;
+    return FMT_FIELDS;
+}
+
 ret_status
 ret_format_compile(const char *spec, ret_format **out, ret_error *err)
 {
     ret_format *f = NULL;
+    enum ret__fmt_kind kind;
     const char *def;
     ret_status st;
 
@@ -642,23 +663,8 @@ ret_format_compile(const char *spec, ret_format **out, ret_error *err)
         st = ret__fail(err, RET_E_NOMEM, "out of memory");
         goto out;
     }
-    if (strcmp(spec, "auto") == 0) {
-        f->kind = FMT_AUTO;
-        st = RET_OK;
-    } else if (strcmp(spec, "json") == 0) {
-        f->kind = FMT_JSON;
-        st = RET_OK;
-    } else if (strcmp(spec, "w3c") == 0) {
-        f->kind = FMT_W3C;
-        st = RET_OK;
-    } else if (strcmp(spec, "haproxy") == 0) {
-        f->kind = FMT_HAPROXY;
-        st = RET_OK;
-    } else if (strcmp(spec, "elb") == 0) {
-        f->kind = FMT_ELB;
-        st = RET_OK;
-    } else if (strcmp(spec, "alb") == 0) {
-        f->kind = FMT_ALB;
+    if ((kind = own_parser(spec)) != FMT_FIELDS) {
+        f->kind = kind;
         st = RET_OK;
     } else if (strncmp(spec, "regex:", 6) == 0) {
         f->kind = FMT_REGEX;
