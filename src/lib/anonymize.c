@@ -40,6 +40,28 @@
 
 #define MAX_COLUMNS 64
 
+/*
+ * The client fields met last, each with what ret__ip_parse_token read in
+ * it and the text its masked address is written as. A log names the same
+ * clients again and again (a page and its images, a crawler, a proxy):
+ * such a field then costs a hash and a compare instead of a parse, a
+ * mask and a format. Direct-mapped by a hash of the field's text; every
+ * setter of what masking depends on empties it. It holds addresses in
+ * clear, as the line buffers do, and is wiped when the handle is freed.
+ */
+#define MEMO_SLOTS 256 /* a power of two, at most 256 (memo_hash) */
+#define MEMO_TEXT 46   /* the longest address text, brackets and port aside */
+#define MEMO_OUT 48
+
+struct memo {
+    unsigned char n;      /* the field's length; 0: an empty slot */
+    unsigned char outn;   /* the masked text's length */
+    bool masked;          /* counted as masked (not a private one spared) */
+    char text[MEMO_TEXT]; /* the field */
+    char out[MEMO_OUT];   /* its address, masked, as line_record writes it */
+    ret__iptok tok;       /* where the address is in the field */
+};
+
 struct ret_anonymizer {
     int v4bits, v6bits;
     ret_anon_method method;
@@ -65,6 +87,8 @@ struct ret_anonymizer {
     size_t base; /* where this line's output starts in out */
     bool oom;
     bool wide; /* the CPU has AVX2: find_text_wide */
+    struct memo *memo; /* MEMO_SLOTS, allocated at first use */
+    bool memo_off;     /* its allocation failed: without */
     ret_anon_counts counts;
 };
 
@@ -146,8 +170,20 @@ ret_anonymizer_free(ret_anonymizer *a)
     free(a->delim);
     free(a->replace);
     free(a->out);
+    if (a->memo != NULL) {
+        memset(a->memo, 0, MEMO_SLOTS * sizeof(*a->memo));
+        free(a->memo);
+    }
     memset(a->key, 0, sizeof(a->key));
     free(a);
+}
+
+/* Forgets every masked text: the settings they were made with change. */
+static void
+memo_clear(ret_anonymizer *a)
+{
+    if (a->memo != NULL)
+        memset(a->memo, 0, MEMO_SLOTS * sizeof(*a->memo));
 }
 
 ret_status
@@ -164,6 +200,7 @@ ret_anonymizer_set_prefix(ret_anonymizer *a, int ipv4_bits, int ipv6_bits,
                          "IPv6 prefix %d is not from 0 to 128 bits", ipv6_bits);
     a->v4bits = ipv4_bits;
     a->v6bits = ipv6_bits;
+    memo_clear(a);
     return RET_OK;
 }
 
@@ -178,6 +215,7 @@ ret_anonymizer_set_method(ret_anonymizer *a, ret_anon_method method,
         return ret__fail(err, RET_E_INVAL, "unknown anonymization method %d",
                          (int)method);
     a->method = method;
+    memo_clear(a);
     return RET_OK;
 }
 
@@ -188,6 +226,7 @@ ret_anonymizer_set_key(ret_anonymizer *a, const unsigned char key[16],
     if (a == NULL || key == NULL)
         return ret__fail(err, RET_E_INVAL, "ret_anonymizer_set_key: NULL");
     memcpy(a->key, key, sizeof(a->key));
+    memo_clear(a);
     return RET_OK;
 }
 
@@ -201,8 +240,10 @@ ret_anonymizer_set_scan_all(ret_anonymizer *a, int on)
 void
 ret_anonymizer_set_skip_private(ret_anonymizer *a, int on)
 {
-    if (a != NULL)
+    if (a != NULL) {
         a->skip_private = on != 0;
+        memo_clear(a);
+    }
 }
 
 ret_status
@@ -211,6 +252,7 @@ ret_anonymizer_set_increment(ret_anonymizer *a, uint64_t n, ret_error *err)
     if (a == NULL)
         return ret__fail(err, RET_E_INVAL, "ret_anonymizer_set_increment: NULL");
     a->increment = n;
+    memo_clear(a);
     return RET_OK;
 }
 
@@ -366,6 +408,7 @@ ret__anonymizer_clone(const ret_anonymizer *a, ret_anonymizer **out,
     c->md = NULL;
     c->line = NULL;
     c->out = NULL;
+    c->memo = NULL; /* each handle its own */
     c->n = c->cap = c->copied = c->edits = 0;
     c->oom = false;
     memset(&c->counts, 0, sizeof(c->counts));
@@ -539,8 +582,9 @@ ret__anonymize_ip(const ret_anonymizer *a, ret_ip *ip)
 /* Writes the anonymized form of the address at line[s..s+len). After
  * glued hex digits ("%3D" of URL encoding) the first group is written
  * with four digits, so that the glued digits and the address still read
- * as the same address: masking is then idempotent. */
-static void
+ * as the same address: masking is then idempotent. Returns the length of
+ * the text written, the last bytes of out (unless out of memory). */
+static size_t
 mask_at(ret_anonymizer *a, size_t s, size_t len, ret_ip ip, bool dotted,
         bool glued, bool ported)
 {
@@ -557,15 +601,17 @@ mask_at(ret_anonymizer *a, size_t s, size_t len, ret_ip ip, bool dotted,
         /* The usual case: the text is formatted in place in out. */
         if (s > a->copied)
             put(a, a->line + a->copied, s - a->copied);
+        n = 0;
         if (reserve(a, 64)) {
             char *o = a->out + a->n;
 
-            a->n += ported ? ret__ip_format_full(&ip, dotted, o)
-                           : ret__ip_format(&ip, dotted, o);
+            n = ported ? ret__ip_format_full(&ip, dotted, o)
+                       : ret__ip_format(&ip, dotted, o);
+            a->n += n;
         }
         a->copied = s + len;
         a->edits++;
-        return;
+        return n;
     }
     n = ported ? ret__ip_format_full(&ip, dotted, p)
                : ret__ip_format(&ip, dotted, p);
@@ -582,6 +628,7 @@ mask_at(ret_anonymizer *a, size_t s, size_t len, ret_ip ip, bool dotted,
         }
     }
     edit(a, s, s + len, p, n);
+    return n;
 }
 
 /* Masks every address-looking token in line[s..e); returns how many. */
@@ -1044,12 +1091,74 @@ struct span_parse {
     bool ok;     /* and it is one */
     ret_ip ip;
     ret__iptok tok;
+    /* the memo: a copy of its masked text (hit), or the slot that takes
+     * the text once written (slot; NULL when none does) */
+    bool hit, masked;
+    unsigned char outn;
+    struct memo *slot;
+    char out[MEMO_OUT];
 };
 
+/* A hash of the n bytes at t, 0 .. MEMO_SLOTS - 1. */
+static inline size_t
+memo_hash(const char *t, size_t n)
+{
+    const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t h = n * k, w;
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, t + i, 8);
+            h = (h ^ w) * k;
+        }
+        memcpy(&w, t + n - 8, 8); /* the last eight, overlapping */
+        h = (h ^ w) * k;
+    } else {
+        for (i = 0; i < n; i++)
+            h = (h ^ (unsigned char)t[i]) * k;
+    }
+    return (size_t)(h >> 56) & (MEMO_SLOTS - 1);
+}
+
+/* The span [s, s + n) of a->line in the memo: sp filled from it (true),
+ * or sp->slot set to where its result goes (false). */
+static bool
+memo_find(ret_anonymizer *a, size_t s, size_t n, struct span_parse *sp)
+{
+    const char *t = a->line + s;
+    struct memo *m;
+
+    sp->hit = false;
+    sp->slot = NULL;
+    if (n == 0 || n > MEMO_TEXT)
+        return false;
+    if (a->memo == NULL) {
+        if (a->memo_off ||
+            (a->memo = calloc(MEMO_SLOTS, sizeof(*a->memo))) == NULL) {
+            a->memo_off = true;
+            return false;
+        }
+    }
+    m = &a->memo[memo_hash(t, n)];
+    if (m->n != n || memcmp(m->text, t, n) != 0) {
+        sp->slot = m;
+        return false;
+    }
+    sp->hit = sp->ok = true;
+    sp->tok = m->tok;
+    sp->masked = m->masked;
+    sp->outn = m->outn;
+    memcpy(sp->out, m->out, sizeof(sp->out));
+    return true;
+}
+
 static size_t
-find_repeats(const ret_record *rec, const char *line, size_t len, bool wide,
+find_repeats(ret_anonymizer *a, const ret_record *rec, size_t len,
              size_t rep[][2], struct span_parse *sp)
 {
+    const char *line = a->line;
+    bool wide = a->wide;
     size_t i, n = 0;
 
     for (i = 0; i < rec->naddr; i++) {
@@ -1062,11 +1171,16 @@ find_repeats(const ret_record *rec, const char *line, size_t len, bool wide,
             rec->addr[i].kind != RET_ADDR_FORWARDED)
             continue;
         sp[i].done = true;
-        sp[i].ok = ret__ip_parse_token(line + s, rec->addr[i].len, &ip, &tok);
-        if (!sp[i].ok)
-            continue;
-        sp[i].ip = ip;
-        sp[i].tok = tok;
+        if (memo_find(a, s, rec->addr[i].len, &sp[i])) {
+            tok = sp[i].tok;
+        } else {
+            sp[i].ok =
+                ret__ip_parse_token(line + s, rec->addr[i].len, &ip, &tok);
+            if (!sp[i].ok)
+                continue;
+            sp[i].ip = ip;
+            sp[i].tok = tok;
+        }
         if (tok.len < 2)
             continue;
         needle = line + s + tok.off;
@@ -1095,6 +1209,32 @@ find_repeats(const ret_record *rec, const char *line, size_t len, bool wide,
     return n;
 }
 
+/* The address of the span [s, s + n), parsed into sp, masked: the text
+ * of the memo, or mask_at's, then kept in the memo. */
+static void
+mask_span(ret_anonymizer *a, size_t s, size_t n, const struct span_parse *sp)
+{
+    size_t at = s + sp->tok.off, w;
+    uint64_t before = a->counts.addresses;
+    struct memo *m = sp->slot;
+
+    if (sp->hit) {
+        if (sp->masked)
+            a->counts.addresses++;
+        edit(a, at, at + sp->tok.len, sp->out, sp->outn);
+        return;
+    }
+    w = mask_at(a, at, sp->tok.len, sp->ip, sp->tok.dotted, false, false);
+    if (m == NULL || a->oom || w == 0 || w > sizeof(m->out))
+        return;
+    m->n = (unsigned char)n;
+    memcpy(m->text, a->line + s, n);
+    m->tok = sp->tok;
+    m->masked = a->counts.addresses != before;
+    m->outn = (unsigned char)w;
+    memcpy(m->out, a->out + a->n - w, w);
+}
+
 static void
 line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
 {
@@ -1104,7 +1244,7 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
     for (i = 0; i < rec->naddr; i++)
         sp[i].done = false;
     if (!a->scan_all)
-        nrep = find_repeats(rec, a->line, len, a->wide, rep, sp);
+        nrep = find_repeats(a, rec, len, rep, sp);
     for (i = 0; i <= rec->naddr; i++) {
         size_t s = i < rec->naddr ? rec->addr[i].off : len;
         size_t e = i < rec->naddr ? s + rec->addr[i].len : len;
@@ -1142,8 +1282,7 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
          * read) are masked too: behind a proxy they may hold a client's
          * address, and a masked server address costs nothing. */
         if (sp[i].done && sp[i].ok) /* what do_field would parse */
-            mask_at(a, s + sp[i].tok.off, sp[i].tok.len, sp[i].ip,
-                    sp[i].tok.dotted, false, false);
+            mask_span(a, s, rec->addr[i].len, &sp[i]);
         else
             do_field(a, s, e, kind);
         cursor = last = e;

@@ -888,6 +888,105 @@ test_append(void)
     ret_anonymizer_free(b);
 }
 
+/* One record line through a: client span [0, strlen(ip)), the address
+ * repeated in the query. Its output in out (NUL-terminated). */
+static int
+memo_line(ret_anonymizer *a, const char *ip, char *out, size_t outsize)
+{
+    char line[160];
+    size_t n, m = strlen(ip), outlen;
+    const char *o;
+    ret_record rec;
+
+    n = (size_t)snprintf(line, sizeof(line), "%s - - \"GET /?ip=%s HTTP/1.1\"",
+                         ip, ip);
+    memset(&rec, 0, sizeof(rec));
+    rec.line = line;
+    rec.len = n;
+    rec.naddr = 1;
+    rec.addr[0].len = (uint32_t)m;
+    rec.addr[0].kind = RET_ADDR_CLIENT;
+    if (ret_anonymizer_line(a, &rec, line, n, &o, &outlen, NULL) != RET_OK ||
+        outlen >= outsize)
+        return -1;
+    memcpy(out, o, outlen);
+    out[outlen] = '\0';
+    return 0;
+}
+
+/* The memo of client fields: the same results as a handle that has never
+ * seen the address, over many clients that share its slots, in every
+ * method; a setting changed in between is honoured at once. */
+static void
+test_memo(void)
+{
+    static const ret_anon_method methods[] = {RET_ANON_TRUNCATE, RET_ANON_ZERO,
+                                              RET_ANON_HASH};
+    static const unsigned char key[16] = "memo-test-key-16";
+    unsigned seed = 12345, bad = 0, lines = 0, mi, i;
+    char ips[600][48], want[256], got[256];
+    ret_anonymizer *a, *fresh;
+
+    for (i = 0; i < 600; i++) {
+        seed = seed * 1103515245u + 12345u;
+        if (i % 3 == 2)
+            snprintf(ips[i], sizeof(ips[i]), "2001:db8:%x:%x::%x", seed >> 20,
+                     (seed >> 8) & 0xfff, i);
+        else if (i % 7 == 1)
+            snprintf(ips[i], sizeof(ips[i]), "[192.0.%u.%u]:%u", (seed >> 8) % 256,
+                     i % 256, 1024 + i);
+        else
+            snprintf(ips[i], sizeof(ips[i]), "10.%u.%u.%u", (seed >> 16) % 256,
+                     (seed >> 8) % 256, i % 256);
+    }
+    for (mi = 0; mi < sizeof(methods) / sizeof(methods[0]); mi++) {
+        ret_anonymizer_new(&a, NULL);
+        ret_anonymizer_set_method(a, methods[mi], NULL);
+        ret_anonymizer_set_key(a, key, NULL);
+        ret_anonymizer_set_skip_private(a, mi == 0);
+        for (i = 0; i < 6000; i++) {
+            const char *ip;
+
+            /* clients again and again, in a changing order */
+            seed = seed * 1103515245u + 12345u;
+            ip = ips[(seed >> 8) % (i < 3000 ? 40 : 600)];
+            ret_anonymizer_new(&fresh, NULL);
+            ret_anonymizer_set_method(fresh, methods[mi], NULL);
+            ret_anonymizer_set_key(fresh, key, NULL);
+            ret_anonymizer_set_skip_private(fresh, mi == 0);
+            lines++;
+            if (memo_line(a, ip, got, sizeof(got)) != 0 ||
+                memo_line(fresh, ip, want, sizeof(want)) != 0 ||
+                strcmp(got, want) != 0) {
+                if (bad++ == 0)
+                    diag("memo: %s, not %s", got, want);
+            }
+            ret_anonymizer_free(fresh);
+        }
+        ret_anonymizer_free(a);
+    }
+    is_int(bad, 0, "the memo's results are a fresh handle's (%u lines)", lines);
+
+    ret_anonymizer_new(&a, NULL);
+    memo_line(a, "198.51.100.77", got, sizeof(got));
+    is_str(got, "198.51.100.0 - - \"GET /?ip=198.51.100.0 HTTP/1.1\"",
+           "memo: /24");
+    ret_anonymizer_set_prefix(a, 16, 48, NULL);
+    memo_line(a, "198.51.100.77", got, sizeof(got));
+    is_str(got, "198.51.0.0 - - \"GET /?ip=198.51.0.0 HTTP/1.1\"",
+           "memo: a new prefix is used at once");
+    ret_anonymizer_set_method(a, RET_ANON_ZERO, NULL);
+    memo_line(a, "198.51.100.77", got, sizeof(got));
+    is_str(got, "0.0.0.0 - - \"GET /?ip=0.0.0.0 HTTP/1.1\"",
+           "memo: a new method is used at once");
+    ret_anonymizer_set_method(a, RET_ANON_TRUNCATE, NULL);
+    ret_anonymizer_set_increment(a, 1, NULL);
+    memo_line(a, "198.51.100.77", got, sizeof(got));
+    is_str(got, "198.51.0.1 - - \"GET /?ip=198.51.0.1 HTTP/1.1\"",
+           "memo: a new increment is used at once");
+    ret_anonymizer_free(a);
+}
+
 int
 main(void)
 {
@@ -901,6 +1000,7 @@ main(void)
     test_keyfile();
     test_v4_text();
     test_append();
+    test_memo();
     is_int(ret_anonymizer_new(NULL, NULL), RET_E_INVAL, "new(NULL)");
     ret_anonymizer_free(NULL);
     return done_testing();
