@@ -4,14 +4,18 @@
  * ret_anonymize_stream() writes exactly what the per-line loop (read,
  * parse, anonymize, write) writes. Lines are processed in the calling
  * thread until the parser can be forked (an auto parser has settled on
- * its format; W3C never can: its #Fields header carries from one line
- * to the next). Then the calling thread copies lines into blocks, worker
+ * its format). Then the calling thread copies lines into blocks, worker
  * threads parse and anonymize whole blocks, each with its own forked
  * parser and cloned anonymizer, and the calling thread writes finished
  * blocks in input order. The calling thread takes the reader's lines a
  * buffer at a time (ret__reader_next_run) and only counts them; the
  * workers find where each ends. A fixed ring of blocks bounds the memory: the
  * reader stops when every block is in flight.
+ *
+ * A format whose lines set state for the next ones (W3C: #Fields:, #Date:
+ * directives) gets it with each block: the calling thread keeps the
+ * parser's state as of the block's first line in the block, then reads
+ * the block's directive lines into its own parser, for the next block.
  *
  * One mutex guards the ring's counters and each block's done flag; a
  * block's contents belong to the calling thread while it is filled or
@@ -42,6 +46,7 @@ struct block {
     uint64_t *bad;   /* unparsed lines, from 0 in the block */
     size_t nbad, badcap;
     uint64_t raw;    /* reader's raw offset after the last line */
+    ret_parser *state; /* stateful formats: the state before its lines */
     ret_status st;   /* a worker's failure at line number first + nok */
     ret_error err;
     bool done;       /* under the mutex */
@@ -78,6 +83,16 @@ struct stream {
     uint64_t written;    /* blocks written */
     bool quit;
 };
+
+/* Are [p, e) only blanks (' ', '\t'), or nothing? */
+static bool
+blank_to(const char *p, const char *e)
+{
+    for (; p < e; p++)
+        if (*p != ' ' && *p != '\t')
+            return false;
+    return true;
+}
 
 /* ---- growing arrays ---- */
 
@@ -203,6 +218,8 @@ run_block(struct worker *wk, struct block *b)
     size_t i, len;
     uint64_t before = 0;
 
+    if (b->state != NULL)
+        ret__parser_copy_state(wk->p, b->state);
     b->outlen = 0;
     b->nbad = 0;
     b->st = RET_OK;
@@ -315,6 +332,10 @@ start_workers(struct stream *s, unsigned n, bool *retry)
     s->nring = 2 * (size_t)n + 2;
     if ((s->ring = ret__calloc_lines(s->nring, sizeof(*s->ring))) == NULL)
         goto fail;
+    if (s->p != NULL && ret__parser_keeps_state(s->p))
+        for (i = 0; i < s->nring; i++)
+            if (ret__parser_fork(s->p, &s->ring[i].state, NULL) != RET_OK)
+                goto fail;
     if (pthread_mutex_init(&s->mu, NULL) != 0)
         goto fail;
     if (pthread_cond_init(&s->work, NULL) != 0) {
@@ -345,6 +366,8 @@ fail:
     for (i = 0; i < n; i++)
         free_worker_handles(&s->wk[i]);
     free(s->wk);
+    for (i = 0; s->ring != NULL && i < s->nring; i++)
+        ret_parser_free(s->ring[i].state);
     free(s->ring);
     s->wk = NULL;
     s->ring = NULL;
@@ -373,6 +396,7 @@ stop_workers(struct stream *s)
         free(s->ring[i].in);
         free(s->ring[i].out);
         free(s->ring[i].bad);
+        ret_parser_free(s->ring[i].state);
     }
     free(s->ring);
     free(s->wk);
@@ -445,6 +469,34 @@ fill(struct stream *s, struct block *b, bool read, ret_error *err)
     }
     b->raw = ret_reader_raw_offset(s->rd);
     return st;
+}
+
+/*
+ * A stateful format: b takes the parser's state before its first line,
+ * and the parser reads b's directive lines (those whose first byte after
+ * blanks is '#', as the W3C parser tells them), as b's worker will, so
+ * that it holds the state before the next block.
+ */
+static void
+directives(struct stream *s, struct block *b)
+{
+    const char *p = b->in + b->inoff, *e = p + b->inlen, *q = p, *h, *nl;
+    const ret_record *rec;
+
+    ret__parser_copy_state(b->state, s->p);
+    while (q < e) { /* q: the start of a line */
+        if ((h = memchr(q, '#', (size_t)(e - q))) == NULL)
+            break;
+        /* the start of h's line */
+        for (q = h; q > p && q[-1] != '\n'; q--)
+            ;
+        nl = memchr(h, '\n', (size_t)(e - h));
+        if (blank_to(q, h))
+            (void)ret_parser_parse(s->p, q,
+                                   (size_t)((nl ? nl + 1 : e) - q), &rec,
+                                   NULL);
+        q = nl ? nl + 1 : e;
+    }
 }
 
 /* Writes block b (what its worker finished of it) and calls back. */
@@ -523,6 +575,8 @@ run_threaded(struct stream *s, ret_error *err)
             break;
         b = &s->ring[s->filled % s->nring];
         rst = fill(s, b, !stop, &rerr);
+        if (b->inlen > 0 && b->state != NULL)
+            directives(s, b);
         if (b->inlen > 0) {
             pthread_mutex_lock(&s->mu);
             s->filled++;

@@ -1761,14 +1761,32 @@ ret__parser_fork(const ret_parser *p, ret_parser **out, ret_error *err)
             return ret__fail(err, RET_E_INVAL, "format still being detected");
         src = p->sub[p->chosen];
     }
-    if (src->fmt->kind == FMT_W3C || src->fmt->kind == FMT_AUTO)
-        return ret__fail(err, RET_E_INVAL,
-                         "format %s keeps state between lines",
-                         ret_format_name(src->fmt));
     if ((st = ret_parser_new(src->fmt, out, err)) != RET_OK)
         return st;
     (*out)->rec.addr_only = src->rec.addr_only;
+    ret__parser_copy_state(*out, src);
     return RET_OK;
+}
+
+/* The parser that reads p's lines: an auto parser's chosen one. */
+static const ret_parser *
+reading(const ret_parser *p)
+{
+    return p->fmt->kind == FMT_AUTO && p->chosen >= 0 ? p->sub[p->chosen] : p;
+}
+
+bool
+ret__parser_keeps_state(const ret_parser *p)
+{
+    return reading(p)->fmt->kind == FMT_W3C;
+}
+
+void
+ret__parser_copy_state(ret_parser *dst, const ret_parser *src)
+{
+    /* a W3C parser's directives; the other formats' state (the last CLF
+     * day) is a cache that each parser fills itself */
+    dst->w3c = reading(src)->w3c;
 }
 
 void

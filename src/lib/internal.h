@@ -501,11 +501,18 @@ RET_HIDDEN ret_status ret__anonymizer_line_append(ret_anonymizer *a,
                                                   size_t *n, size_t *cap,
                                                   ret_error *err);
 /* format.c: a parser reading lines as p does now (an auto parser's
- * chosen format), for another thread; fails for formats that keep state
- * between lines (W3C) and an auto parser still detecting. Free it before
- * p. */
+ * chosen format, with the state its lines set so far: W3C's #Fields),
+ * for another thread; fails for an auto parser still detecting. Free it
+ * before p. */
 RET_HIDDEN ret_status ret__parser_fork(const ret_parser *p, ret_parser **out,
                                        ret_error *err);
+/* Does p's format keep state from one line to the next (W3C: its
+ * directives)? Then a fork reads a line as p does only with p's state
+ * as of that line: ret__parser_copy_state. */
+RET_HIDDEN bool ret__parser_keeps_state(const ret_parser *p);
+/* Gives the fork dst the state src has now (src: its parent, or another
+ * fork of it). */
+RET_HIDDEN void ret__parser_copy_state(ret_parser *dst, const ret_parser *src);
 /* Fills buf from getrandom() (or /dev/urandom). */
 RET_HIDDEN ret_status ret__random_bytes(void *buf, size_t len,
                                         ret_error *err);

@@ -1169,6 +1169,7 @@ test_scope(void)
         struct P x;
         ret_parser *fk = NULL;
         const ret_record *r;
+        const char *w1, *w2;
         ret_error e;
         size_t k;
 
@@ -1190,9 +1191,32 @@ test_scope(void)
         }
         ret_parser_free(fk);
         close_p(&x);
-        open_p(&x, "w3c");
-        ok(ret__parser_fork(x.p, &fk, &e) != RET_OK,
-           "W3C (its #Fields: header) cannot be forked");
+        /* W3C: a fork takes the #Fields: read so far, and keeps its own */
+        open_p(&x, "auto");
+        parse(&x, "#Fields: date time c-ip cs-uri-stem sc-status");
+        ok(ret__parser_keeps_state(x.p), "W3C keeps state between lines");
+        fk = NULL;
+        ok(ret__parser_fork(x.p, &fk, &e) == RET_OK, "W3C can be forked");
+        r = NULL;
+        w1 = "2026-12-01 10:00:00 192.0.2.9 /a 200";
+        w2 = "192.0.2.10 2026-12-01 10:00:00 /a 200";
+        if (fk != NULL &&
+            ret_parser_parse(fk, w1, strlen(w1), &r, &e) == RET_OK) {
+            is_str(addr(r, 0), "c 192.0.2.9", "the W3C fork has the fields");
+            parse(&x, "#Fields: c-ip date time cs-uri-stem sc-status");
+            ret__parser_copy_state(fk, x.p);
+            r = NULL;
+            if (ret_parser_parse(fk, w2, strlen(w2), &r, &e) != RET_OK)
+                r = NULL;
+            is_str(r ? addr(r, 0) : "(none)", "c 192.0.2.10",
+                   "the parent's new #Fields: copied into the fork");
+        } else {
+            ok(0, "the W3C fork parses");
+        }
+        ret_parser_free(fk);
+        close_p(&x);
+        open_p(&x, "combined");
+        ok(!ret__parser_keeps_state(x.p), "combined keeps no state");
         close_p(&x);
     }
 }
