@@ -63,6 +63,7 @@ struct val {
 struct cand {
     int64_t rowid;
     ret_action action;
+    bool mask; /* RET_RESTRICT: its client address is masked too */
     struct val ts, completed, retain, ip;
     char newip[48];
 };
@@ -634,8 +635,38 @@ decide(struct work *w, const ret_facts *f, ret_decision *d)
     return ret_decide(w->spec->cat, f, w->now, d) == RET_OK;
 }
 
+/* Is the row's client address due to be masked (d names the client
+ * among the fields due) and not masked yet? Then c->newip is its masked
+ * text ("" for a value that cannot be masked: it is removed, fail
+ * closed). */
+static bool
+client_due(const struct work *w, sqlite3_stmt *st, struct cand *c,
+           const ret_decision *d)
+{
+    const char *ip;
+    int n;
+
+    if (!w->q[RET_COL_CLIENT_IP] || !(d->fields & (1u << RET_F_CLIENT)) ||
+        sqlite3_column_type(st, 6) == SQLITE_NULL)
+        return false;
+    ip = (const char *)sqlite3_column_text(st, 6);
+    n = sqlite3_column_bytes(st, 6);
+    if (ip == NULL || n == 0)
+        return false;
+    if (ret__mask_ip_text(ip, (size_t)n, d->method, d->ipv4_prefix,
+                          d->ipv6_prefix, c->newip, sizeof(c->newip),
+                          NULL) != RET_OK) {
+        c->newip[0] = '\0';
+        return true;
+    }
+    return !((size_t)n == strlen(c->newip) && memcmp(ip, c->newip, n) == 0);
+}
+
 /* Decides one candidate row; returns the action to apply (RET_KEEP:
- * nothing), counting what is kept and why. */
+ * nothing), counting what is kept and why. A row restricted instead of
+ * deleted (statutory retention) has its client address masked too when
+ * the policy's anonymization of it is due: only a legal hold keeps a
+ * record as it is. */
 static ret_action
 judge(struct work *w, sqlite3_stmt *st, struct cand *c)
 {
@@ -702,32 +733,12 @@ judge(struct work *w, sqlite3_stmt *st, struct cand *c)
     case RET_DELETE:
         return RET_DELETE;
     case RET_RESTRICT:
+        c->mask = !(f.flags & RET_FACT_HELD) && client_due(w, st, c, &d);
         if (restricted || !w->q[RET_COL_RESTRICTED])
-            return RET_KEEP;
+            return c->mask ? RET_ANONYMIZE : RET_KEEP;
         return RET_RESTRICT;
-    case RET_ANONYMIZE: {
-        const char *ip;
-        int n;
-
-        if (!w->q[RET_COL_CLIENT_IP] ||
-            (d.fields != 0 && !(d.fields & (1u << RET_F_CLIENT))) ||
-            sqlite3_column_type(st, 6) == SQLITE_NULL)
-            return RET_KEEP;
-        ip = (const char *)sqlite3_column_text(st, 6);
-        n = sqlite3_column_bytes(st, 6);
-        if (ip == NULL || n == 0)
-            return RET_KEEP;
-        if (ret__mask_ip_text(ip, (size_t)n, d.method, d.ipv4_prefix,
-                              d.ipv6_prefix, c->newip, sizeof(c->newip),
-                              NULL) != RET_OK) {
-            /* Not an address we can mask: fail closed, remove it. */
-            c->newip[0] = '\0';
-            return RET_ANONYMIZE;
-        }
-        if ((size_t)n == strlen(c->newip) && memcmp(ip, c->newip, n) == 0)
-            return RET_KEEP;
-        return RET_ANONYMIZE;
-    }
+    case RET_ANONYMIZE:
+        return client_due(w, st, c, &d) ? RET_ANONYMIZE : RET_KEEP;
     default:
         return RET_KEEP;
     }
@@ -775,6 +786,14 @@ apply_one(struct work *w, const struct cand *c)
         w->res.restricted++;
     else
         w->res.anonymized++;
+    if (c->action == RET_RESTRICT && c->mask) {
+        /* restricted, and its client address masked as it is due */
+        struct cand m = *c;
+
+        m.action = RET_ANONYMIZE;
+        m.mask = false;
+        return apply_one(w, &m);
+    }
     return SQLITE_DONE;
 }
 
@@ -1286,6 +1305,8 @@ run_pass(struct work *w, enum pass p, int64_t hi, const char *hitext,
                 else if (a == RET_RESTRICT)
                     w->res.restricted++;
                 else
+                    w->res.anonymized++;
+                if (a == RET_RESTRICT && c->mask)
                     w->res.anonymized++;
                 continue;
             }

@@ -382,6 +382,67 @@ test_anonymize(void)
     ret_policy_free(p);
 }
 
+/* A row kept past its deletion for a statutory retention is restricted,
+ * and its client address masked as the policy says (a run that comes
+ * late, or a row inserted late, must not leave it in clear); a held row
+ * is restricted with its address: evidence is not altered. */
+static void
+test_restrict_masks(void)
+{
+    char db[300], line[1024], ins[1024];
+    ret_policy *p;
+    ret_table_result r;
+    ret_error err;
+
+    path_of(db, sizeof(db), "orders.db");
+    sql(db, "CREATE TABLE orders (id INTEGER PRIMARY KEY, t INTEGER, ip TEXT, "
+            "retain_until INTEGER, restricted INTEGER DEFAULT 0, "
+            "legal_hold INTEGER DEFAULT 0); CREATE INDEX o_t ON orders (t);");
+    snprintf(ins, sizeof(ins),
+             "INSERT INTO orders (t, ip, retain_until, restricted, legal_hold)"
+             " VALUES (%lld, '198.51.100.77', %lld, 0, 0),"
+             "(%lld, '2001:db8:1234:5678::99', %lld, 1, 0),"
+             "(%lld, '203.0.113.9', %lld, 0, 1),"
+             "(%lld, '192.0.2.55', NULL, 0, 0);",
+             (long long)NOW - 100 * DAY, (long long)NOW + 300 * DAY,
+             (long long)NOW - 100 * DAY, (long long)NOW + 300 * DAY,
+             (long long)NOW - 100 * DAY, (long long)NOW + 300 * DAY,
+             (long long)NOW - 8 * DAY);
+    sql(db, ins);
+    snprintf(line, sizeof(line),
+             "sqlite:%s orders time=t client-ip=ip retain-until=retain_until "
+             "restricted=restricted hold=legal_hold",
+             db);
+    p = policy("none", line,
+               "anonymize client-ip after 7d prefix 24/48\n delete after 90d");
+    memset(&r, 0, sizeof(r));
+    is_int(ret_table_audit(cat(p), src(p), NOW, &r, &err), RET_OK,
+           "audit retained rows");
+    is_int(r.restricted, 2, "audit: two rows due for restriction");
+    is_int(r.anonymized, 3, "audit: three addresses due (one restricted "
+                            "already, one to restrict, one recent)");
+    is_int(prune(p, NOW, 0, &r, &err), RET_OK, "prune retained rows");
+    is_int(r.deleted, 0, "retained rows are not deleted");
+    is_int(r.restricted, 2, "the retained and the held row are restricted");
+    is_int(r.anonymized, 3, "and its address masked, as the restricted "
+                            "one's and the recent one's");
+    {
+        char *left = str(db, "SELECT group_concat(ip || ':' || restricted, "
+                             "' ') FROM (SELECT * FROM orders ORDER BY id)");
+
+        is_str(left, "198.51.100.0:1 2001:db8:1234:::1 203.0.113.9:1 "
+                     "192.0.2.0:0",
+               "restricted rows masked; the held row restricted, its "
+               "address kept");
+        free(left);
+    }
+    ok(!file_has(db, "198.51.100.77") && !file_has(db, "5678::99"),
+       "no full address of a restricted row is left in the file");
+    is_int(prune(p, NOW, 0, &r, &err), RET_OK, "prune again");
+    is_int(r.restricted + r.anonymized + r.deleted, 0, "nothing left to do");
+    ret_policy_free(p);
+}
+
 /* ---- names, errors, index warning ---- */
 
 static void
@@ -917,6 +978,7 @@ main(void)
     test_holds();
     test_completion();
     test_anonymize();
+    test_restrict_masks();
     test_names();
     test_secure();
     test_erase();
