@@ -52,51 +52,140 @@ is_tokch(unsigned char c)
     return hex_value(c) >= 0 || c == ':' || c == '.';
 }
 
+/* Eight bytes of text, the first one in the low byte whatever the host's
+ * byte order: byte i of the text is bits 8i..8i+7. */
+static inline uint64_t
+load_le64(const unsigned char *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS (ONES * 0x80)
+
+/* The high bit of each byte of x that is above 9. x & ~HIGHS plus 0x76
+ * reaches 0x80 exactly when its low seven bits are 10 or more, and never
+ * carries into the next byte. */
+static inline uint64_t
+above9(uint64_t x)
+{
+    return (((x & ~HIGHS) + ONES * 0x76) | x) & HIGHS;
+}
+
+/* The high bit of each byte of x that is not 0 (no carries either). */
+static inline uint64_t
+nonzero(uint64_t x)
+{
+    return (((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+}
+
+/* Two parts' digit values, each ending in byte 2 of its half of x (the
+ * bytes before a part cleared), as numbers in the low bits of each half:
+ * ten times the first two digits plus the third, no carry between
+ * halves. */
+static inline uint64_t
+part_values(uint64_t x)
+{
+    const uint64_t lane0 = UINT64_C(0x000000ff000000ff);
+    uint64_t y = x * 10 + (x >> 8); /* byte 0: 10 * hundreds + tens */
+
+    return (y & lane0) * 10 + (x >> 16 & lane0);
+}
+
 /* A dotted quad of exactly p[0..n): 1 to 3 decimal digits per part, each
  * part at most 255. Leading zeros are decimal ("010" is ten): web servers
- * that write them pad with zeros, they do not mean octal. */
+ * that write them pad with zeros, they do not mean octal. The value is
+ * the four parts, part i in bits 8i..8i+7, or -1.
+ *
+ * The number of digits of each part is random in real logs, so a branch
+ * on it is mispredicted about once a part; there is none here. Two
+ * words are read: lo, the first eight bytes, and hi, the last eight
+ * (they overlap: n is at most 15). The first two dots are in lo (parts
+ * 0 and 1 end by byte 7), the third and parts 2 and 3 in hi; together
+ * the two words see every byte, and nothing outside p[0..n).
+ *
+ * Inlined where most addresses are parsed (ret__ip_parse_token,
+ * ret__ip_parse_exact); parse_v4 is it for the other callers. */
+static inline __attribute__((always_inline)) int64_t
+quad(const char *p, size_t n)
+{
+    /* the last l bytes of three */
+    static const uint64_t keep[4] = {0, 0xff0000, 0xffff00, 0xffffff};
+    const unsigned char *s = (const unsigned char *)p;
+    uint64_t lo, hi, dlo, dhi, v;
+    unsigned b1, b2, b3, g0, g1, g2, g3;
+
+    if (n - 8 > 7) { /* not 8 to 15 bytes */
+        /* seven bytes: one digit a part, "1.2.3.4" */
+        if (n != 7 || s[1] != '.' || s[3] != '.' || s[5] != '.' ||
+            !is_digit(s[0]) || !is_digit(s[2]) || !is_digit(s[4]) ||
+            !is_digit(s[6]))
+            return -1;
+        return (int64_t)((uint32_t)(s[0] - '0') | (uint32_t)(s[2] - '0') << 8 |
+                         (uint32_t)(s[4] - '0') << 16 |
+                         (uint32_t)(s[6] - '0') << 24);
+    }
+    /* digits become their values, dots 0x1e */
+    lo = load_le64(s) ^ (ONES * '0');
+    hi = load_le64(s + n - 8) ^ (ONES * '0');
+    dlo = above9(lo);
+    dhi = above9(hi);
+    /* every byte that is no digit must be a dot; lo must hold two dots
+     * and hi one (a v6 address or a name stops here) */
+    if (((dlo & nonzero(lo ^ ONES * 0x1e)) | (dhi & nonzero(hi ^ ONES * 0x1e)) |
+         !(dlo & (dlo - 1)) | !dhi) != 0)
+        return -1;
+    /* where the first two dots are in lo and the last one in hi, as the
+     * bit numbers of their high bits (8 * byte + 7), and the parts'
+     * lengths times 8, which only need subtractions from them */
+    b1 = (unsigned)__builtin_ctzll(dlo);
+    b2 = (unsigned)__builtin_ctzll(dlo & (dlo - 1));
+    b3 = (unsigned)(63 - __builtin_clzll(dhi));
+    g0 = b1 - 7;
+    g1 = b2 - b1 - 8;
+    g2 = 8 * (unsigned)(n - 8) + b3 - b2 - 8;
+    g3 = 63 - b3;
+    /* each part 1 to 3 digits (unsigned: a negative length is large) */
+    if (g0 - 8 > 16 || g1 - 8 > 16 || g2 - 8 > 16 || g3 - 8 > 16)
+        return -1;
+    /* part 2 ends at hi's last dot, b3 - 7, and starts g2 bits below it:
+     * no dot there (the next one down in hi is the second dot) */
+    if (((dhi & ~(HIGHS << (b3 - 7))) >> (b3 - 7 - g2)) != 0)
+        return -1;
+    /* parts 0 and 1 in the halves of one word, 2 and 3 of another, each
+     * moved to end in byte 2 of its half, the bytes before it (a dot,
+     * another part) cleared; then their values, parts 2 and 3 16 bits
+     * up: each value in its own byte of v */
+    v = part_values(((lo << (24 - g0)) & keep[3]) |
+                    ((lo >> (b2 - 31)) & keep[g1 / 8]) << 32) |
+        part_values(((hi >> (b3 - 31)) & keep[g2 / 8]) |
+                    ((hi >> 40) & keep[g3 / 8]) << 32)
+            << 16;
+    /* every value at most 255 */
+    if ((v & UINT64_C(0xff00ff00ff00ff00)) != 0)
+        return -1;
+    /* parts 1 and 3 (bits 32 and 48) down to bits 8 and 24 */
+    return (int64_t)(uint32_t)(v | v >> 24);
+}
+
 static bool
 parse_v4(const char *p, size_t n, unsigned char out[4])
 {
-    const unsigned char *s = (const unsigned char *)p, *e = s + n;
-    int part;
+    int64_t q = quad(p, n);
 
-    if (n < 7 || n > 15)
+    if (q < 0)
         return false;
-    for (part = 0; part < 4; part++) {
-        unsigned v, d;
-
-        if (e - s >= 3) {
-            /* the part's three possible digits are there to look at */
-            if ((v = (unsigned)s[0] - '0') > 9)
-                return false;
-            if ((d = (unsigned)s[1] - '0') > 9) {
-                s += 1;
-            } else if (v = v * 10 + d, (d = (unsigned)s[2] - '0') > 9) {
-                s += 2;
-            } else {
-                v = v * 10 + d;
-                s += 3;
-                if (v > 255)
-                    return false;
-            }
-        } else {
-            if (s >= e || (v = (unsigned)*s - '0') > 9)
-                return false;
-            s++;
-            if (s < e && (d = (unsigned)*s - '0') <= 9) {
-                v = v * 10 + d;
-                s++;
-            }
-        }
-        out[part] = (unsigned char)v;
-        if (part < 3) {
-            if (s >= e || *s != '.')
-                return false;
-            s++;
-        }
-    }
-    return s == e;
+    out[0] = (unsigned char)q;
+    out[1] = (unsigned char)(q >> 8);
+    out[2] = (unsigned char)(q >> 16);
+    out[3] = (unsigned char)(q >> 24);
+    return true;
 }
 
 /* An IPv6 address of exactly p[0..n), without brackets or zone. out is
@@ -201,23 +290,51 @@ done:
     return true;
 }
 
-bool
-ret__ip_parse_exact(const char *p, size_t n, ret_ip *ip, bool *dotted)
+/* The result of a dotted quad q (quad()), written straight into the
+ * caller's structures: no copy of either, no frame. */
+static inline void
+put_v4(ret_ip *ip, ret__iptok *tok, uint32_t q, size_t off, size_t len)
+{
+    memset(ip, 0, sizeof(*ip));
+    ip->family = 4;
+    ip->bytes[0] = (unsigned char)q;
+    ip->bytes[1] = (unsigned char)(q >> 8);
+    ip->bytes[2] = (unsigned char)(q >> 16);
+    ip->bytes[3] = (unsigned char)(q >> 24);
+    if (tok != NULL) {
+        tok->off = off;
+        tok->len = len;
+        tok->dotted = false;
+        tok->glued = false;
+        tok->ported = false;
+    }
+}
+
+static __attribute__((noinline)) bool
+parse_exact_v6(const char *p, size_t n, ret_ip *ip, bool *dotted)
 {
     ret_ip r;
-    bool dot = false;
+    bool dot;
 
-    memset(&r, 0, sizeof(r));
-    if (parse_v4(p, n, r.bytes)) {
-        r.family = 4;
-    } else if (memchr(p, ':', n) != NULL && parse_v6(p, n, r.bytes, &dot)) {
-        r.family = 6;
-    } else {
+    if (memchr(p, ':', n) == NULL || !parse_v6(p, n, r.bytes, &dot))
         return false;
-    }
+    r.family = 6;
     *ip = r;
     if (dotted != NULL)
         *dotted = dot;
+    return true;
+}
+
+bool
+ret__ip_parse_exact(const char *p, size_t n, ret_ip *ip, bool *dotted)
+{
+    int64_t q = quad(p, n);
+
+    if (q < 0)
+        return parse_exact_v6(p, n, ip, dotted);
+    put_v4(ip, NULL, (uint32_t)q, 0, n);
+    if (dotted != NULL)
+        *dotted = false;
     return true;
 }
 
@@ -277,10 +394,14 @@ parse_v6_zone(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
     return true;
 }
 
-bool
-ret__ip_parse_token(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
+/* ret__ip_parse_token past its first try, a bare dotted quad: "[...]",
+ * IPv6 with or without a zone, a dotted quad and a port. Not inlined:
+ * its frame would be the fast path's. */
+static __attribute__((noinline)) bool
+parse_token_rest(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
 {
     const char *colon;
+    int64_t q;
     ret_ip r;
     ret__iptok t;
 
@@ -299,46 +420,42 @@ ret__ip_parse_token(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
             if (close[1] != ':' || !is_port(close + 2, rest - 1))
                 return false;
         }
-        if (parse_v4(p + 1, in, r.bytes)) {
-            memset(r.bytes + 4, 0, 12);
-            r.family = 4;
-            t.off = 1;
-            t.len = in;
-            t.dotted = false;
-            t.glued = false;
-            t.ported = false;
-        } else if (!parse_v6_zone(p + 1, in, &r, &t, 1)) {
-            return false;
+        if ((q = quad(p + 1, in)) >= 0) {
+            put_v4(ip, tok, (uint32_t)q, 1, in);
+            return true;
         }
+        if (!parse_v6_zone(p + 1, in, &r, &t, 1))
+            return false;
         *ip = r;
         *tok = t;
         return true;
     }
-    memset(&r, 0, sizeof(r));
-    if (parse_v4(p, n, r.bytes)) {
-        r.family = 4;
-        t.off = 0;
-        t.len = n;
-        t.dotted = false;
-        t.glued = false;
-        t.ported = false;
-    } else if (parse_v6_zone(p, n, &r, &t, 0)) {
-        /* done */
-    } else if ((colon = memchr(p, ':', n)) != NULL &&
-               is_port(colon + 1, n - (size_t)(colon - p) - 1) &&
-               parse_v4(p, (size_t)(colon - p), r.bytes)) {
-        r.family = 4;
-        t.off = 0;
-        t.len = (size_t)(colon - p);
-        t.dotted = false;
-        t.glued = false;
-        t.ported = false;
-    } else {
-        return false;
+    if (parse_v6_zone(p, n, &r, &t, 0)) {
+        *ip = r;
+        *tok = t;
+        return true;
     }
-    *ip = r;
-    *tok = t;
-    return true;
+    if ((colon = memchr(p, ':', n)) != NULL &&
+        is_port(colon + 1, n - (size_t)(colon - p) - 1) &&
+        (q = quad(p, (size_t)(colon - p))) >= 0) {
+        put_v4(ip, tok, (uint32_t)q, 0, (size_t)(colon - p));
+        return true;
+    }
+    return false;
+}
+
+bool
+ret__ip_parse_token(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
+{
+    int64_t q;
+
+    /* most tokens are a bare dotted quad: read here, where nothing else
+     * needs a stack frame */
+    if (n != 0 && p[0] != '[' && (q = quad(p, n)) >= 0) {
+        put_v4(ip, tok, (uint32_t)q, 0, n);
+        return true;
+    }
+    return parse_token_rest(p, n, ip, tok);
 }
 
 ret_status

@@ -1,6 +1,8 @@
 /* ip-t.c - parsing, formatting, masking and classifying addresses. */
 #include "internal.h"
 
+#include <stdlib.h>
+
 #include "../tap.h"
 
 /* Parses text, formats it back (RFC 5952). */
@@ -130,6 +132,70 @@ format_every_zero_pattern(void)
     is_int(badparse, 0, "and each text parses back to the address");
 }
 
+/* Every layout of a dotted quad: 1, 2 or 3 digits in each part (81 of
+ * them), with the largest value, 255 in three digits, and 256 there,
+ * each text alone in a buffer of its own length (so that a read past
+ * it shows under ASan), alone, in brackets, with a port, and as the
+ * tail of an IPv6 address. */
+static void
+every_quad_layout(void)
+{
+    static const char *digits[4] = {"", "9", "99", "255"};
+    unsigned layout, bad = 0;
+    int big;
+
+    for (big = 0; big < 2; big++)
+        for (layout = 0; layout < 81; layout++) {
+            char text[64], form[64];
+            unsigned l[4], k, want[4];
+            size_t n = 0;
+            int f;
+
+            for (k = 0; k < 4; k++) {
+                l[k] = 1 + layout / (k == 0 ? 1 : k == 1 ? 3 : k == 2 ? 9 : 27) % 3;
+                want[k] = l[k] == 1 ? 9 : l[k] == 2 ? 99 : 255;
+            }
+            for (k = 0; k < 4; k++) {
+                /* big: each part of three digits is 256 */
+                const char *d = big && l[k] == 3 ? "256" : digits[l[k]];
+
+                if (k > 0)
+                    text[n++] = '.';
+                memcpy(text + n, d, strlen(d));
+                n += strlen(d);
+            }
+            text[n] = '\0';
+            for (f = 0; f < 4; f++) {
+                static const char *pre[] = {"", "[", "", "::ffff:"},
+                                  *post[] = {"", "]", ":443", ""};
+                int fn = snprintf(form, sizeof(form), "%s%s%s", pre[f], text,
+                                  post[f]);
+                char *own = malloc((size_t)fn);
+                ret_ip ip;
+                ret__iptok tok;
+                bool ok_, want_ok = !big || (l[0] < 3 && l[1] < 3 && l[2] < 3 &&
+                                             l[3] < 3);
+                unsigned off = f == 3 ? 12 : 0;
+
+                memcpy(own, form, (size_t)fn);
+                ok_ = ret__ip_parse_token(own, (size_t)fn, &ip, &tok);
+                if (ok_ != want_ok ||
+                    (ok_ && (ip.bytes[off] != want[0] ||
+                             ip.bytes[off + 1] != want[1] ||
+                             ip.bytes[off + 2] != want[2] ||
+                             ip.bytes[off + 3] != want[3] ||
+                             ip.family != (f == 3 ? 6 : 4) ||
+                             (f < 3 && (tok.off != (f == 1) ||
+                                        tok.len != n))))) {
+                    if (bad++ < 5)
+                        diag("'%s': %s", form, ok_ ? "misread" : "refused");
+                }
+                free(own);
+            }
+        }
+    is_int(bad, 0, "every digit count of every part, alone, [], :port, v6 tail");
+}
+
 int
 main(void)
 {
@@ -180,6 +246,19 @@ main(void)
         {"64:FF9B::C000:221", "64:ff9b::192.0.2.33"},
         {"[::ffff:1.2.3.4]:80", "::ffff:1.2.3.4"},
         {"::1%lo", "::1"},
+        /* every length of dotted quad, 7 to 15 bytes */
+        {"1.2.3.4", "1.2.3.4"},
+        {"1.2.3.45", "1.2.3.45"},
+        {"12.3.45.6", "12.3.45.6"},
+        {"1.23.255.9", "1.23.255.9"},
+        {"9.99.199.249", "9.99.199.249"},
+        {"255.0.10.100", "255.0.10.100"},
+        {"100.20.3.255", "100.20.3.255"},
+        {"250.251.252.253", "250.251.252.253"},
+        {"00.0.000.0", "0.0.0.0"},
+        {"1.2.3.4:0", "1.2.3.4"},
+        {"[1.2.3.4]:65535", "1.2.3.4"},
+        {"255.255.255.255:65535", "255.255.255.255"},
     };
     static const char *bad[] = {
         "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4:", "1.2.3.4:99999",
@@ -195,6 +274,16 @@ main(void)
         "::256.1.2.3", "::1234.1.2.3", "::abc.1.2.3", "::.1.2.3", "1.2.3.4::",
         "::g", "::1 ", "::1/64", "[::1]:65536", "[::1]:", "[::1]::80",
         "::1%", "::1%a b", "[::1%eth0",
+        /* dotted quads: empty parts, four digits, a part over 255, bytes
+         * next to the digits that are no dot, a fifth part */
+        "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4.", "1.2.3..4", "1.2..3.4",
+        "1.2.3.256", "1.2.256.3", "1.256.2.3", "1.2.3.1000", "1000.1.2.3",
+        "1.2.3.4444", "0001.2.3.4", "1.2.3.4a", "a1.2.3.4", "1.2/3.4",
+        "1.2.3/4", "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4%eth0", "1,2.3.4",
+        "1.2.3.4.5.6", "12345678", "123456789012345", "1.2.3:4", "[1.2.3.4",
+        "1.2.3.4]", "299.1.2.3", "1.2.3.260", "1.2.3.4 5", "100.100.100.1000",
+        "1.2.3.-4", "1.2.3.+4", "1.2.3.4:80:80", "[1.2.3.4:80]", "1.2.3",
+        "1.2", "1", "...", "....", "1.2.3.4\xff",
     };
     size_t i;
     ret_ip ip;
@@ -227,6 +316,7 @@ main(void)
     is_str(buf, "2001", "short buffer: truncated and terminated");
 
     format_every_zero_pattern();
+    every_quad_layout();
     ret_ip_parse("::ffff:1.2.3.4", 14, &ip, NULL);
     is_int(ret__ip_format_full(&ip, true, buf), 22, "full, dotted: length");
     is_str((buf[22] = '\0', buf), "0:0:0:0:0:ffff:1.2.3.4", "full, dotted");
