@@ -158,6 +158,15 @@ ret_anonymizer_new(ret_anonymizer **out, ret_error *err)
     return RET_OK;
 }
 
+/* Forgets every masked text: the settings they were made with change
+ * (or the handle goes). */
+static void
+memo_clear(ret_anonymizer *a)
+{
+    if (a->memo != NULL)
+        memset(a->memo, 0, MEMO_SLOTS * sizeof(*a->memo));
+}
+
 void
 ret_anonymizer_free(ret_anonymizer *a)
 {
@@ -170,20 +179,10 @@ ret_anonymizer_free(ret_anonymizer *a)
     free(a->delim);
     free(a->replace);
     free(a->out);
-    if (a->memo != NULL) {
-        memset(a->memo, 0, MEMO_SLOTS * sizeof(*a->memo));
-        free(a->memo);
-    }
+    memo_clear(a); /* the addresses it holds */
+    free(a->memo);
     memset(a->key, 0, sizeof(a->key));
     free(a);
-}
-
-/* Forgets every masked text: the settings they were made with change. */
-static void
-memo_clear(ret_anonymizer *a)
-{
-    if (a->memo != NULL)
-        memset(a->memo, 0, MEMO_SLOTS * sizeof(*a->memo));
 }
 
 ret_status
@@ -377,10 +376,6 @@ ret_anonymizer_counts(const ret_anonymizer *a, ret_anon_counts *out)
         *out = a->counts;
 }
 
-/*
- * A handle with a's settings and key, for another thread: its output
- * buffer and counts are its own (ret__anonymizer_add_counts sums them).
- */
 bool
 ret__anonymizer_set_wide(ret_anonymizer *a, bool on)
 {
@@ -392,6 +387,10 @@ ret__anonymizer_set_wide(ret_anonymizer *a, bool on)
     return a->wide;
 }
 
+/*
+ * A handle with a's settings and key, for another thread: its output
+ * buffer and counts are its own (ret__anonymizer_add_counts sums them).
+ */
 ret_status
 ret__anonymizer_clone(const ret_anonymizer *a, ret_anonymizer **out,
                       ret_error *err)
@@ -951,6 +950,20 @@ first_hit(const char *hay, size_t base, unsigned z, const char *needle,
     return NULL;
 }
 
+#ifdef __SSE2__
+/* Bit k: p[k] is the needle's first byte (in f) and p[k + m - 1] its
+ * last (in l), for the sixteen places k at p. */
+static inline unsigned
+ends16(const char *p, size_t m, __m128i f, __m128i l)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + m - 1));
+
+    return (unsigned)_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpeq_epi8(x, f), _mm_cmpeq_epi8(y, l)));
+}
+#endif
+
 static const char *
 find_text(const char *hay, size_t n, const char *needle, size_t m)
 {
@@ -966,12 +979,8 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
         const __m128i l = _mm_set1_epi8(needle[m - 1]);
 
         for (; i + m - 1 + 16 <= n; i += 16) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
-            __m128i y = _mm_loadu_si128(
-                (const __m128i *)(const void *)(hay + i + m - 1));
-            unsigned z = (unsigned)_mm_movemask_epi8(
-                _mm_and_si128(_mm_cmpeq_epi8(x, f), _mm_cmpeq_epi8(y, l)));
-            const char *hit = first_hit(hay, i, z, needle, m);
+            const char *hit =
+                first_hit(hay, i, ends16(hay + i, m, f, l), needle, m);
 
             if (hit != NULL)
                 return hit;
@@ -981,13 +990,10 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
          * masked off. */
         if (i > 0 && i + m <= n) {
             size_t j = n - m - 15;
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(hay + j));
-            __m128i y = _mm_loadu_si128(
-                (const __m128i *)(const void *)(hay + j + m - 1));
-            unsigned z = (unsigned)_mm_movemask_epi8(
-                _mm_and_si128(_mm_cmpeq_epi8(x, f), _mm_cmpeq_epi8(y, l)));
 
-            return first_hit(hay, j, z & (0xffffu << (i - j)), needle, m);
+            return first_hit(hay, j,
+                             ends16(hay + j, m, f, l) & (0xffffu << (i - j)),
+                             needle, m);
         }
         if (i > 0)
             return NULL; /* no position left */
@@ -1028,6 +1034,18 @@ find_text(const char *hay, size_t n, const char *needle, size_t m)
 }
 
 #ifdef RET_FIND_WIDE
+/* ends16 for the 32 places at p (AVX2). */
+__attribute__((target("avx2"))) static inline unsigned
+ends32(const char *p, size_t m, __m256i f, __m256i l)
+{
+    __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i y =
+        _mm256_loadu_si256((const __m256i *)(const void *)(p + m - 1));
+
+    return (unsigned)_mm256_movemask_epi8(
+        _mm256_and_si256(_mm256_cmpeq_epi8(x, f), _mm256_cmpeq_epi8(y, l)));
+}
+
 /* find_text, 32 positions at a time (AVX2), for m >= 2: a short hay
  * by find_text itself. */
 __attribute__((target("avx2"))) static const char *
@@ -1037,18 +1055,12 @@ find_text_wide(const char *hay, size_t n, const char *needle, size_t m)
     const __m256i l = _mm256_set1_epi8(needle[m - 1]);
     const char *hit;
     size_t i = 0, j;
-    unsigned z;
 
     if (n < m - 1 + 32)
         return find_text(hay, n, needle, m);
     for (;;) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(hay + i));
-        __m256i y = _mm256_loadu_si256(
-            (const __m256i *)(const void *)(hay + i + m - 1));
-
-        z = (unsigned)_mm256_movemask_epi8(
-            _mm256_and_si256(_mm256_cmpeq_epi8(x, f), _mm256_cmpeq_epi8(y, l)));
-        if ((hit = first_hit(hay, i, z, needle, m)) != NULL)
+        if ((hit = first_hit(hay, i, ends32(hay + i, m, f, l), needle, m)) !=
+            NULL)
             return hit;
         i += 32;
         if (i + m - 1 + 32 > n)
@@ -1059,16 +1071,12 @@ find_text_wide(const char *hay, size_t n, const char *needle, size_t m)
     /* The last (at most 31) positions: one window that ends at the last
      * one, overlapping the loop's, its earlier positions masked off. */
     j = n - m - 31;
-    {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(hay + j));
-        __m256i y = _mm256_loadu_si256(
-            (const __m256i *)(const void *)(hay + j + m - 1));
-
-        z = (unsigned)_mm256_movemask_epi8(
-            _mm256_and_si256(_mm256_cmpeq_epi8(x, f), _mm256_cmpeq_epi8(y, l)));
-    }
-    return first_hit(hay, j, z & (~0u << (i - j)), needle, m);
+    return first_hit(hay, j, ends32(hay + j, m, f, l) & (~0u << (i - j)),
+                     needle, m);
 }
+#else
+/* No AVX2 variant here: a->wide is never set. */
+#define find_text_wide find_text
 #endif
 
 static int
