@@ -902,14 +902,14 @@ whole_token(const char *line, size_t len, size_t off, size_t n)
     return true;
 }
 
+/* Does line[off..off+n) overlap one of the naddr spans? */
 static bool
-inside_span(const ret_record *rec, size_t off, size_t n)
+inside_span(const ret__addr *addr, size_t naddr, size_t off, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < rec->naddr; i++)
-        if (off < (size_t)rec->addr[i].off + rec->addr[i].len &&
-            off + n > rec->addr[i].off)
+    for (i = 0; i < naddr; i++)
+        if (off < (size_t)addr[i].off + addr[i].len && off + n > addr[i].off)
             return true;
     return false;
 }
@@ -1129,6 +1129,27 @@ memo_hash(const char *t, size_t n)
     return (size_t)(h >> 56) & (MEMO_SLOTS - 1);
 }
 
+/* memcmp(x, y, n) == 0 for a field's text (n <= MEMO_TEXT), inline:
+ * eight bytes at a time, the last eight overlapping. */
+static inline bool
+same_text(const char *x, const char *y, size_t n)
+{
+    uint64_t u, v;
+    size_t i;
+
+    if (n < 8)
+        return same_bytes(x, y, n);
+    for (i = 0; i + 8 < n; i += 8) {
+        memcpy(&u, x + i, 8);
+        memcpy(&v, y + i, 8);
+        if (u != v)
+            return false;
+    }
+    memcpy(&u, x + n - 8, 8);
+    memcpy(&v, y + n - 8, 8);
+    return u == v;
+}
+
 /* The span [s, s + n) of a->line in the memo: sp filled from it (true),
  * or sp->slot set to where its result goes (false). */
 static bool
@@ -1149,7 +1170,7 @@ memo_find(ret_anonymizer *a, size_t s, size_t n, struct span_parse *sp)
         }
     }
     m = &a->memo[memo_hash(t, n)];
-    if (m->n != n || memcmp(m->text, t, n) != 0) {
+    if (m->n != n || !same_text(m->text, t, n)) {
         sp->slot = m;
         return false;
     }
@@ -1161,56 +1182,74 @@ memo_find(ret_anonymizer *a, size_t s, size_t n, struct span_parse *sp)
     return true;
 }
 
+/* The span [s, s + n) parsed into sp: from the memo, or by
+ * ret__ip_parse_token. False when it is no address token. */
+static bool
+parse_span(ret_anonymizer *a, size_t s, size_t n, struct span_parse *sp)
+{
+    sp->done = true;
+    if (memo_find(a, s, n, sp))
+        return true;
+    sp->ok = ret__ip_parse_token(a->line + s, n, &sp->ip, &sp->tok);
+    return sp->ok;
+}
+
+/*
+ * The repetitions of span i's address (at tok in it, tok->len >= 2)
+ * elsewhere in the line, outside the naddr spans, appended to rep[] from
+ * n, in the order of the line. Returns the new count; *full when one
+ * more was found than rep[] holds.
+ */
+static size_t
+repeats_of(const ret_anonymizer *a, const ret__addr *addr, size_t naddr,
+           size_t i, const ret__iptok *tok, size_t len, size_t rep[][2],
+           size_t n, bool *full)
+{
+    const char *line = a->line, *hit;
+    const char *needle = line + addr[i].off + tok->off;
+    size_t from = addr[i].off == 0 ? addr[i].len : 0; /* the usual place:
+                                                          skip the field */
+    size_t m = tok->len;
+
+    while (from + m <= len &&
+           (hit = a->wide ? find_text_wide(line + from, len - from, needle, m)
+                          : find_text(line + from, len - from, needle, m)) !=
+               NULL) {
+        size_t off = (size_t)(hit - line);
+
+        from = off + 1;
+        if (inside_span(addr, naddr, off, m) || !whole_token(line, len, off, m))
+            continue;
+        if (n == MAX_REPEATS) {
+            *full = true;
+            return n;
+        }
+        rep[n][0] = off;
+        rep[n][1] = m;
+        n++;
+    }
+    return n;
+}
+
+/* The repetitions of every client and forwarded span's address, in the
+ * order of the line (line_record masks them in one pass). *full: there
+ * are more than rep[] holds. */
 static size_t
 find_repeats(ret_anonymizer *a, const ret_record *rec, size_t len,
-             size_t rep[][2], struct span_parse *sp)
+             size_t rep[][2], struct span_parse *sp, bool *full)
 {
-    const char *line = a->line;
-    bool wide = a->wide;
     size_t i, n = 0;
 
-    for (i = 0; i < rec->naddr; i++) {
-        size_t s = rec->addr[i].off, from = 0;
-        ret__iptok tok;
-        ret_ip ip;
-        const char *hit, *needle;
-
+    *full = false;
+    for (i = 0; i < rec->naddr && !*full; i++) {
         if (rec->addr[i].kind != RET_ADDR_CLIENT &&
             rec->addr[i].kind != RET_ADDR_FORWARDED)
             continue;
-        sp[i].done = true;
-        if (memo_find(a, s, rec->addr[i].len, &sp[i])) {
-            tok = sp[i].tok;
-        } else {
-            sp[i].ok =
-                ret__ip_parse_token(line + s, rec->addr[i].len, &ip, &tok);
-            if (!sp[i].ok)
-                continue;
-            sp[i].ip = ip;
-            sp[i].tok = tok;
-        }
-        if (tok.len < 2)
+        if (!parse_span(a, rec->addr[i].off, rec->addr[i].len, &sp[i]) ||
+            sp[i].tok.len < 2)
             continue;
-        needle = line + s + tok.off;
-        if (s == 0)
-            from = rec->addr[i].len; /* the usual place: skip the field */
-        while (from + tok.len <= len &&
-               (hit = wide ? find_text_wide(line + from, len - from, needle,
-                                            tok.len)
-                           : find_text(line + from, len - from, needle,
-                                       tok.len)) != NULL) {
-            size_t off = (size_t)(hit - line);
-
-            from = off + 1;
-            if (inside_span(rec, off, tok.len) ||
-                !whole_token(line, len, off, tok.len))
-                continue;
-            if (n == MAX_REPEATS)
-                return n;
-            rep[n][0] = off;
-            rep[n][1] = tok.len;
-            n++;
-        }
+        n = repeats_of(a, rec->addr, rec->naddr, i, &sp[i].tok, len, rep, n,
+                       full);
     }
     if (n > 1)
         qsort(rep, n, sizeof(rep[0]), cmp_off);
@@ -1227,9 +1266,17 @@ mask_span(ret_anonymizer *a, size_t s, size_t n, const struct span_parse *sp)
     struct memo *m = sp->slot;
 
     if (sp->hit) {
+        /* edit(), with a copy of a constant size */
         if (sp->masked)
             a->counts.addresses++;
-        edit(a, at, at + sp->tok.len, sp->out, sp->outn);
+        if (at > a->copied)
+            put(a, a->line + a->copied, at - a->copied);
+        if (reserve(a, sizeof(sp->out))) {
+            memcpy(a->out + a->n, sp->out, sizeof(sp->out));
+            a->n += sp->outn;
+        }
+        a->copied = at + sp->tok.len;
+        a->edits++;
         return;
     }
     w = mask_at(a, at, sp->tok.len, sp->ip, sp->tok.dotted, false, false);
@@ -1243,47 +1290,65 @@ mask_span(ret_anonymizer *a, size_t s, size_t n, const struct span_parse *sp)
     memcpy(m->out, a->out + a->n - w, w);
 }
 
+/* Masks the repetitions rep[r..nrep) that start before s, not inside
+ * what was masked last (before *last). Returns the next r. */
+static size_t
+mask_repeats(ret_anonymizer *a, size_t rep[][2], size_t r, size_t nrep,
+             size_t s, size_t *last)
+{
+    for (; r < nrep && rep[r][0] < s; r++) {
+        ret_ip ip;
+        bool dotted;
+
+        if (rep[r][0] < *last ||
+            !ret__ip_parse_exact(a->line + rep[r][0], rep[r][1], &ip,
+                                 &dotted))
+            continue;
+        mask_at(a, rep[r][0], rep[r][1], ip, dotted, false, false);
+        *last = rep[r][0] + rep[r][1];
+    }
+    return r;
+}
+
+static enum field_kind
+kind_of(ret_addr_kind k)
+{
+    return k == RET_ADDR_CLIENT      ? FIELD_CLIENT
+           : k == RET_ADDR_FORWARDED ? FIELD_FORWARDED
+                                     : FIELD_OTHER;
+}
+
 static void
 line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
 {
     size_t rep[MAX_REPEATS][2], nrep = 0, r = 0, i, cursor = 0, last = 0;
     struct span_parse sp[RET__MAX_ADDRS];
+    bool scan = a->scan_all;
 
     for (i = 0; i < rec->naddr; i++)
         sp[i].done = false;
-    if (!a->scan_all)
-        nrep = find_repeats(a, rec, len, rep, sp);
+    if (!scan) {
+        bool full;
+
+        nrep = find_repeats(a, rec, len, rep, sp, &full);
+        if (full) {
+            /* more repetitions than rep[] holds: every address of the
+             * line is masked, as with scan_all */
+            nrep = 0;
+            scan = true;
+        }
+    }
     for (i = 0; i <= rec->naddr; i++) {
         size_t s = i < rec->naddr ? rec->addr[i].off : len;
         size_t e = i < rec->naddr ? s + rec->addr[i].len : len;
         enum field_kind kind;
 
         /* repetitions of a client address before this span */
-        for (; r < nrep && rep[r][0] < s; r++) {
-            ret_ip ip;
-            bool dotted;
-
-            if (rep[r][0] < last ||
-                !ret__ip_parse_exact(a->line + rep[r][0], rep[r][1], &ip,
-                                     &dotted))
-                continue;
-            mask_at(a, rep[r][0], rep[r][1], ip, dotted, false, false);
-            last = rep[r][0] + rep[r][1];
-        }
+        r = mask_repeats(a, rep, r, nrep, s, &last);
         if (i == rec->naddr)
             break;
-        switch (rec->addr[i].kind) {
-        case RET_ADDR_CLIENT:
-            kind = FIELD_CLIENT;
-            break;
-        case RET_ADDR_FORWARDED:
-            kind = FIELD_FORWARDED;
-            break;
-        default:
-            kind = FIELD_OTHER;
-            break;
-        }
-        if (a->scan_all)
+        kind = kind_of(rec->addr[i].kind);
+        if (scan)
             scan_region(a, cursor, s);
         /* Other address fields (server, upstream, realip_remote_addr,
          * Traefik's ClientAddr, addresses in fields the format does not
@@ -1295,7 +1360,7 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
             do_field(a, s, e, kind);
         cursor = last = e;
     }
-    if (a->scan_all)
+    if (scan)
         scan_region(a, cursor, len);
 }
 

@@ -665,6 +665,61 @@ test_repeat_positions(bool wide)
     ret_anonymizer_free(a);
 }
 
+/* More repetitions of the client's and a forwarded address than are
+ * looked for one by one: none of them is left, whatever their order. */
+static void
+test_many_repeats(void)
+{
+    static const char *const ips[] = {"192.0.2.77", "2001:db8:7::77"};
+    ret_anonymizer *a;
+    unsigned k, nfwd;
+
+    ret_anonymizer_new(&a, NULL);
+    for (nfwd = 0; nfwd <= 1; nfwd++) {
+        for (k = 1; k <= 80; k += 13) {
+            char line[4096];
+            size_t n = 0, i, outlen = 0, m0 = strlen(ips[0]),
+                   m1 = strlen(ips[1]);
+            const char *out = NULL;
+            ret_record rec;
+
+            memset(&rec, 0, sizeof(rec));
+            memcpy(line, ips[0], m0);
+            n = m0;
+            n += (size_t)sprintf(line + n, " \"GET /?");
+            for (i = 0; i < k; i++) {
+                const char *ip = nfwd && i % 2 ? ips[1] : ips[0];
+
+                n += (size_t)sprintf(line + n, "a%zu=%s&", i, ip);
+            }
+            n += (size_t)sprintf(line + n, " HTTP/1.1\" ");
+            rec.line = line;
+            rec.naddr = 1;
+            rec.addr[0].len = (uint32_t)m0;
+            rec.addr[0].kind = RET_ADDR_CLIENT;
+            if (nfwd) {
+                rec.addr[1].off = (uint32_t)n;
+                rec.addr[1].len = (uint32_t)m1;
+                rec.addr[1].kind = RET_ADDR_FORWARDED;
+                rec.naddr = 2;
+                memcpy(line + n, ips[1], m1);
+                n += m1;
+            }
+            rec.len = n;
+            if (!ok(ret_anonymizer_line(a, &rec, line, n, &out, &outlen,
+                                        NULL) == RET_OK &&
+                        !contains(out, outlen, ips[0], m0) &&
+                        !contains(out, outlen, ips[1], m1),
+                    "%u repetitions%s: all masked", k,
+                    nfwd ? " of two addresses" : "")) {
+                show("in ", line, n);
+                show("out", out ? out : "", outlen);
+            }
+        }
+    }
+    ret_anonymizer_free(a);
+}
+
 static void
 test_big_line(void)
 {
@@ -993,6 +1048,7 @@ main(void)
     test_table();
     test_methods();
     test_anonip();
+    test_many_repeats();
     test_big_line();
     test_property();
     test_repeat_positions(false);
