@@ -1366,7 +1366,7 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
 
 /* Rewrites one line into a->out from a->base; false when out of memory.
  * *same: nothing changed, the line itself is the result. */
-static bool
+static inline __attribute__((always_inline)) bool
 rewrite(ret_anonymizer *a, const ret_record *rec, const char *line,
         size_t len, bool *same)
 {
