@@ -113,6 +113,12 @@ struct ret_parser {
     int64_t clf_base;
     int32_t clf_off;
     bool clf_have;
+    /* that day's "[dd/Mon/yyyy:hh:mm:ss +hhmm] \"" as the combined line
+     * writes it, its digits of the time aside (quick_combined), when
+     * clf_tmpl_ok */
+    char clf_tmpl[32];
+    bool clf_tmpl_ok;
+    bool wide;              /* the CPU has AVX2: quotes_wide */
 };
 
 /* Per-line time accumulation while storing fields. */
@@ -171,5 +177,8 @@ RET_HIDDEN ret_status ret__regex_parse(ret_parser *p, const char *line,
 RET_HIDDEN bool ret__parser_specialized(const ret_parser *p);
 /* Makes p use the generic scanner (to compare the two). */
 RET_HIDDEN void ret__parser_set_generic(ret_parser *p);
+/* Turns the AVX2 search of combined lines on (where the CPU has it) or
+ * off; returns whether it is on. For tests. */
+RET_HIDDEN bool ret__parser_set_wide(ret_parser *p, bool on);
 
 #endif /* RET_FORMAT_INT_H */

@@ -15,6 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* the quotes of a combined line have an AVX2 search, chosen at run time
+ * (ps->wide) */
+#define RET_SCAN_WIDE 1
+#include <immintrin.h>
+#endif
 
 /* ---- presets ------------------------------------------------------ */
 
@@ -1413,6 +1419,13 @@ time_clf_cached(ret_parser *ps, const char *p, size_t n, int64_t *utc,
         ps->clf_base = *utc - sod;
         ps->clf_off = *off;
         ps->clf_have = true;
+        /* quick_combined compares the bracket with this; a ']' inside it
+         * (which ret__time_clf does not accept anyway) would hide the
+         * bracket's end */
+        ps->clf_tmpl[0] = '[';
+        memcpy(ps->clf_tmpl + 1, p, 26);
+        memcpy(ps->clf_tmpl + 27, "] \"", 3);
+        ps->clf_tmpl_ok = memchr(p, ']', 26) == NULL;
     }
     return true;
 }
@@ -1661,27 +1674,184 @@ index_of(const char *l, size_t i, size_t e, char c)
     return q != NULL ? (size_t)(q - l) : e;
 }
 
-/* Does the quoted field that starts at i end at its first '"', followed
- * by what follows it in the format (rest, n bytes; end of line when
- * n == 0)? *q: where it ends. The first '"' is the field's end in
- * scan_item too when no backslash is before it. */
-static inline bool
-quick_quoted(const char *l, size_t i, size_t e, const char *rest, size_t n,
-             size_t *q)
+/* The first ' ' of l[i..e), or e: mostly one byte ('-') before it. */
+static inline size_t
+space_after(const char *l, size_t i, size_t e)
 {
-    size_t k = index_of(l, i, e, '"'), j;
+    if (e - i >= 2 && l[i] != ' ' && l[i + 1] == ' ')
+        return i + 1;
+    return index_of(l, i, e, ' ');
+}
 
-    if (k == e || l[k - 1] == '\\')
+/*
+ * The quotes of a combined line after the request's opening one. Where
+ * the request, referer and user agent each end at their first '"', the
+ * line has exactly five from there, the last one ending it, so one pass
+ * over the rest of the line finds them all: quotes_*() put the '"' of
+ * l[i..e) in q[5] and return how many there are, 6 as soon as there are
+ * more than five. The status and bytes need no search of their own then.
+ * They read l[e-32..e), so e >= 32 (and i <= e); positions fit 32 bits
+ * (ret_parser_parse takes no longer line).
+ */
+static inline unsigned
+take_quotes(uint32_t m, uint32_t base, uint32_t *q, unsigned n)
+{
+    for (; m != 0; m &= m - 1) {
+        if (n >= 5)
+            return 6;
+        q[n++] = base + (uint32_t)__builtin_ctz(m);
+    }
+    return n;
+}
+
+#ifdef __SSE2__
+static inline __m128i
+quotes16(const char *p)
+{
+    return _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
+                          _mm_set1_epi8('"'));
+}
+
+#define MASK16(x) ((uint32_t)_mm_movemask_epi8(x))
+
+static unsigned
+quotes_narrow(const char *l, size_t i, size_t e, uint32_t *q)
+{
+    unsigned n = 0;
+
+    /* most of a user agent holds none: 32 bytes at a test */
+    for (; e - i >= 32; i += 32) {
+        __m128i a = quotes16(l + i), b = quotes16(l + i + 16);
+        uint32_t m = MASK16(a) | MASK16(b) << 16;
+
+        if (m != 0 && (n = take_quotes(m, (uint32_t)i, q, n)) > 5)
+            return n;
+    }
+    if (e - i >= 16) {
+        n = take_quotes(MASK16(quotes16(l + i)), (uint32_t)i, q, n);
+        i += 16;
+    }
+    /* the rest: the line's last sixteen bytes, those before i shifted out */
+    if (i < e && n <= 5)
+        n = take_quotes(MASK16(quotes16(l + e - 16)) >> (16 - (e - i)),
+                        (uint32_t)i, q, n);
+    return n;
+}
+
+#undef MASK16
+#else
+static unsigned
+quotes_narrow(const char *l, size_t i, size_t e, uint32_t *q)
+{
+    unsigned n = 0;
+
+    while ((i = index_of(l, i, e, '"')) < e) {
+        if (n >= 5)
+            return 6;
+        q[n++] = (uint32_t)i++;
+    }
+    return n;
+}
+#endif
+
+#ifdef RET_SCAN_WIDE
+__attribute__((target("avx2"))) static inline __m256i
+quotes32(const char *p)
+{
+    return _mm256_cmpeq_epi8(
+        _mm256_loadu_si256((const __m256i *)(const void *)p),
+        _mm256_set1_epi8('"'));
+}
+
+#define MASK32(x) ((uint32_t)_mm256_movemask_epi8(x))
+
+/* quotes_narrow, twice as wide (AVX2): a user agent is mostly 60 to 150
+ * bytes. */
+__attribute__((target("avx2"))) static unsigned
+quotes_wide(const char *l, size_t i, size_t e, uint32_t *q)
+{
+    unsigned n = 0;
+
+    for (; e - i >= 64; i += 64) {
+        __m256i a = quotes32(l + i), b = quotes32(l + i + 32);
+
+        if (_mm256_testz_si256(_mm256_or_si256(a, b),
+                               _mm256_or_si256(a, b)))
+            continue;
+        if ((n = take_quotes(MASK32(a), (uint32_t)i, q, n)) > 5 ||
+            (n = take_quotes(MASK32(b), (uint32_t)i + 32, q, n)) > 5)
+            return n;
+    }
+    if (e - i >= 32) {
+        n = take_quotes(MASK32(quotes32(l + i)), (uint32_t)i, q, n);
+        i += 32;
+    }
+    if (i < e && n <= 5)
+        n = take_quotes(MASK32(quotes32(l + e - 32)) >> (32 - (e - i)),
+                        (uint32_t)i, q, n);
+    return n;
+}
+
+#undef MASK32
+#else
+/* No AVX2 variant here: ps->wide is never set. */
+#define quotes_wide quotes_narrow
+#endif
+
+/* The client's end when it is one token of no byte below '-' (no list
+ * separator of list_sep_tab, no quote, no space) within the line's first
+ * 32 bytes (e >= 32): the first byte below '-' (or above 0x7f), when it
+ * is a space. Otherwise 32 (a longer token or a list: the general way). */
+static inline size_t
+client_end(const char *l)
+{
+#ifdef __SSE2__
+    const __m128i dash = _mm_set1_epi8('-');
+    uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(
+                     _mm_loadu_si128((const __m128i *)(const void *)l),
+                     dash)) |
+                 (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(
+                     _mm_loadu_si128((const __m128i *)(const void *)(l + 16)),
+                     dash))
+                     << 16;
+    size_t k = m != 0 ? (size_t)__builtin_ctz(m) : 32;
+
+    return k < 32 && l[k] == ' ' ? k : 32;
+#else
+    (void)l;
+    return 32;
+#endif
+}
+
+/* Is p[0..30) "[" the last CLF time's day, a time of day, its zone and
+ * "] \"" (time_clf_cached's cache hit, with the bracket around it)? Two
+ * compares of sixteen bytes with the template instead of the ']' search
+ * and the byte compares. False when unsure: the caller asks the long way. */
+static inline bool
+clf_bracket_cached(const ret_parser *ps, const char *p)
+{
+#ifdef __SSE2__
+    /* all but the six digits of hh:mm:ss and the two bytes after '"' */
+    const uint32_t want =
+        ~((3u << 13) | (3u << 16) | (3u << 19) | (3u << 30));
+    const char *t = ps->clf_tmpl;
+    uint32_t m;
+
+    if (!ps->clf_tmpl_ok)
         return false;
-    if (n == 0)
-        return k + 1 == e;
-    if (e - k - 1 < n)
-        return false;
-    for (j = 0; j < n; j++)
-        if (l[k + 1 + j] != rest[j])
-            return false;
-    *q = k;
-    return true;
+    m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)p),
+            _mm_loadu_si128((const __m128i *)(const void *)t))) |
+        (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 16)),
+            _mm_loadu_si128((const __m128i *)(const void *)(t + 16))))
+            << 16;
+    return (m & want) == want && clf_sod(p + 13) >= 0;
+#else
+    (void)ps;
+    (void)p;
+    return false;
+#endif
 }
 
 /*
@@ -1690,51 +1860,70 @@ quick_quoted(const char *l, size_t i, size_t e, const char *rest, size_t n,
  * the quoted fields ended by their first '"' and nothing after the user
  * agent. Each step finds the end scan_item finds for such a line, and
  * the checks that can fail a line are the same (the time, status and
- * bytes); the addresses are stored by the same calls, and nothing else
- * is. False for any other line, which scan_combined then reads whole:
- * this only decides sooner where the line is the usual one.
+ * bytes); the addresses are stored as the same calls store them, and
+ * nothing else is. False for any other line, which scan_combined then
+ * reads whole: this only decides sooner where the line is the usual one.
  */
 static bool
 quick_combined(ret_parser *ps, const char *l, size_t e)
 {
     ret_record *r = &ps->rec;
-    size_t c0, c1, c2, t, q, b;
+    size_t c0, c1, c2, b;
+    uint32_t q[5];
+    bool one;
     int64_t v;
     int32_t o;
 
-    if (l[0] == '"')
+    /* shorter than any such line; the searches below read 32 bytes */
+    if (e < 32)
         return false;
-    c0 = index_of(l, 0, e, ' ');
+    c0 = client_end(l);
+    one = c0 < 32;
+    if (!one) {
+        if (l[0] == '"')
+            return false;
+        c0 = index_of(l, 0, e, ' ');
+    }
     if (c0 == 0 || c0 == e || l[c0 - 1] == ',')
         return false;
-    c1 = index_of(l, c0 + 1, e, ' ');
-    c2 = c1 < e ? index_of(l, c1 + 1, e, ' ') : e;
+    c1 = space_after(l, c0 + 1, e);
+    c2 = c1 < e ? space_after(l, c1 + 1, e) : e;
     /* "[dd/Mon/yyyy:hh:mm:ss +hhmm] \"" after the user */
-    if (e - c2 < 31 || l[c2 + 1] != '[' ||
-        index_of(l, c2 + 2, c2 + 29, ']') != c2 + 28 || l[c2 + 29] != ' ' ||
-        l[c2 + 30] != '"' || !time_clf_cached(ps, l + c2 + 2, 26, &v, &o))
+    if (e - c2 < 33)
         return false;
-    t = c2 + 31;
-    /* the request, "\" " then status and bytes, " \"" */
-    if (!quick_quoted(l, t, e, " ", 1, &q) || e - q < 7 ||
-        l[q + 5] != ' ' || (unsigned)(unsigned char)l[q + 2] - '1' > 8 ||
-        (unsigned)(unsigned char)l[q + 3] - '0' > 9 ||
-        (unsigned)(unsigned char)l[q + 4] - '0' > 9)
+    if (!clf_bracket_cached(ps, l + c2 + 1) &&
+        (l[c2 + 1] != '[' || index_of(l, c2 + 2, c2 + 29, ']') != c2 + 28 ||
+         l[c2 + 29] != ' ' || l[c2 + 30] != '"' ||
+         !time_clf_cached(ps, l + c2 + 2, 26, &v, &o)))
         return false;
-    b = index_of(l, q + 6, e, ' ');
-    if (e - b < 2 || l[b + 1] != '"' ||
-        (!(b - q - 6 == 1 && l[q + 6] == '-') &&
-         !parse_uint(l + q + 6, b - q - 6, &v)))
+    /* five quotes: the request's end, the referer's two, the user
+     * agent's two, the last ending the line */
+    if ((ps->wide ? quotes_wide(l, c2 + 31, e, q)
+                  : quotes_narrow(l, c2 + 31, e, q)) != 5 ||
+        q[4] != e - 1 || l[e - 2] == '\\' || l[q[0] - 1] == '\\' ||
+        l[q[2] - 1] == '\\')
         return false;
-    /* the referer, "\" \"", the user agent and its '"' last */
-    if (!quick_quoted(l, b + 2, e, " \"", 2, &q) ||
-        !quick_quoted(l, q + 3, e, NULL, 0, &q))
+    /* "\" " then status, ' ', bytes, " \"" (digits or '-': no space or
+     * quote in them) */
+    b = q[1] - 1;
+    if (b < q[0] + 7 || l[q[0] + 1] != ' ' || l[q[0] + 5] != ' ' ||
+        l[b] != ' ' || (unsigned)(unsigned char)l[q[0] + 2] - '1' > 8 ||
+        (unsigned)(unsigned char)l[q[0] + 3] - '0' > 9 ||
+        (unsigned)(unsigned char)l[q[0] + 4] - '0' > 9 ||
+        (!(b - q[0] - 6 == 1 && l[q[0] + 6] == '-') &&
+         !parse_uint(l + q[0] + 6, b - q[0] - 6, &v)))
+        return false;
+    /* the referer, "\" \"" */
+    if (l[q[2] + 1] != ' ' || q[3] != q[2] + 2)
         return false;
     ret__rec_reset(r, l, e);
-    ret__rec_addr_list(r, 0, c0, RET_ADDR_CLIENT);
+    if (!one)
+        ret__rec_addr_list(r, 0, c0, RET_ADDR_CLIENT);
+    else if (!(c0 == 1 && l[0] == ':'))
+        add_addr(r, 0, c0, RET_ADDR_CLIENT); /* ret__rec_addr_list's span */
     if (c1 - c0 - 1 > 6) /* what rec_store does with %l */
         ret__rec_scan_addrs(r, c0 + 1, c1 - c0 - 1);
-    ret__rec_sort_addrs(r);
+    /* sorted already: the client's addresses come before %l's */
     return true;
 }
 
@@ -1786,6 +1975,10 @@ parser_init(ret_parser *p, const ret_format *f, ret_error *err)
 
     p->fmt = f;
     p->chosen = -1;
+#ifdef RET_SCAN_WIDE
+    __builtin_cpu_init();
+    p->wide = __builtin_cpu_supports("avx2") != 0;
+#endif
     p->combined = same_items(f, combined_items, NCOMBINED);
     if (f->kind == FMT_REGEX)
         return ret__regex_parser_init(p, err);
@@ -1826,6 +2019,21 @@ void
 ret__parser_set_generic(ret_parser *p)
 {
     p->combined = false;
+}
+
+bool
+ret__parser_set_wide(ret_parser *p, bool on)
+{
+    unsigned i;
+
+#ifdef RET_SCAN_WIDE
+    p->wide = on && __builtin_cpu_supports("avx2") != 0;
+#else
+    (void)on;
+#endif
+    for (i = 0; i < p->ncand; i++)
+        ret__parser_set_wide(p->sub[i], on);
+    return p->wide;
 }
 
 bool
@@ -2016,6 +2224,17 @@ ret_parser_parse(ret_parser *p, const char *line, size_t len,
         len--;
     if (len == 0)
         return RET_EOF;
+    if (p->combined) {
+        /* parse_one's way for this format, without its dispatch: most
+         * lines are read here (combined's first item is a field, so '#'
+         * starts a comment) */
+        p->partial = false;
+        if (line[0] == '#' || blank(line, len))
+            return RET_EOF;
+        if ((st = scan_combined(p, line, len, err)) == RET_OK)
+            *rec = &p->rec;
+        return st;
+    }
     st = parse_one(p, line, len, err);
     if (st != RET_OK)
         return st;

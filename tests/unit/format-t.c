@@ -1284,17 +1284,32 @@ test_specialized(void)
         "192.0.2.1 id=192.0.2.3 - [01/Dec/2026:10:00:00 +0000] \"GET "
         "/x?ip=192.0.2.1 HTTP/1.1\" 200 - \"http://192.0.2.1/\" \"ua\"",
         "2001:db8:1::7 - - [01/Dec/2026:10:00:00 +0000] \"\" 404 17 \"\" \"\"",
+        /* fields of several 16- and 32-byte looks (quotes_*) */
+        "203.0.113.77 - - [01/Dec/2026:10:00:01 +0000] \"GET /downloads/"
+        "preisblatt-2026.pdf?utm_source=newsletter HTTP/1.1\" 200 48213 "
+        "\"https://www.example.org/search?q=strom&page=2\" \"Mozilla/5.0 "
+        "(Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/131.0.0.0 Safari/537.36\"",
     };
     static const char noise[] = " \"[]\\-,:./0123456789aZ\t%";
-    struct P gen, spe, adr;
+    struct P gen, spe, adr, nar;
     char line[600], a[2048], b[2048];
-    unsigned seed = 12345, i, bad = 0, parsed = 0, bad_adr = 0, short_way = 0;
+    unsigned seed = 12345, i, bad = 0, parsed = 0, bad_adr = 0, short_way = 0,
+             bad_nar = 0;
+    bool wide;
     size_t n, iters = 200000;
 
     open_p(&gen, "combined");
     open_p(&spe, "combined");
     open_p(&adr, "combined");
     ret_parser_set_scope(adr.p, RET_PARSE_ADDRESSES);
+    /* the addresses scope again, with the narrow search of its quotes;
+     * adr has the wide one where the CPU has it */
+    open_p(&nar, "combined");
+    ret_parser_set_scope(nar.p, RET_PARSE_ADDRESSES);
+    ok(!ret__parser_set_wide(nar.p, false), "the wide search can be off");
+    wide = ret__parser_set_wide(adr.p, true);
+    diag("the wide search is %s", wide ? "on" : "not available here");
     ok(ret__parser_specialized(spe.p), "combined has its own scanner");
     ret__parser_set_generic(gen.p);
     ok(!ret__parser_specialized(gen.p), "which can be turned off");
@@ -1365,9 +1380,22 @@ test_specialized(void)
                 diag("addresses scope differs on '%.*s':\n  generic: %s\n"
                      "  scope:   %s", (int)n, line, a, b);
         }
+        memset(&eb, 0, sizeof(eb));
+        rb = NULL;
+        sb = ret_parser_parse(nar.p, line, n, &rb, &eb);
+        if (sb == RET_OK)
+            addrs_text(rb, b, sizeof(b));
+        else
+            snprintf(b, sizeof(b), "%d %s", (int)sb, eb.message);
+        if (sa != sb || strcmp(a, b) != 0) {
+            if (bad_nar++ < 3)
+                diag("narrow search differs on '%.*s':\n  generic: %s\n"
+                     "  narrow:  %s", (int)n, line, a, b);
+        }
     }
     is_int(bad, 0, "the two scanners agree on %zu mutated lines", iters);
     is_int(bad_adr, 0, "and in the addresses scope, their addresses too");
+    is_int(bad_nar, 0, "with the narrow search of the quotes too");
     ok(short_way > iters / 10 && short_way < parsed,
        "the shorter way read some of the lines, not all (%u)", short_way);
     ok(parsed > iters / 10 && parsed < iters - iters / 10,
@@ -1375,6 +1403,7 @@ test_specialized(void)
     close_p(&gen);
     close_p(&spe);
     close_p(&adr);
+    close_p(&nar);
 }
 
 int
