@@ -15,7 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && defined(__SSE2__) &&                                \
+    (defined(__GNUC__) || defined(__clang__))
 /* the quotes of a combined line have an AVX2 search, chosen at run time
  * (ps->wide) */
 #define RET_SCAN_WIDE 1
@@ -1380,16 +1381,23 @@ quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
 static inline int32_t
 clf_sod(const char *p)
 {
-    unsigned h1 = (unsigned)(unsigned char)p[0] - '0',
-             h2 = (unsigned)(unsigned char)p[1] - '0',
-             m1 = (unsigned)(unsigned char)p[3] - '0',
-             m2 = (unsigned)(unsigned char)p[4] - '0',
-             s1 = (unsigned)(unsigned char)p[6] - '0',
-             s2 = (unsigned)(unsigned char)p[7] - '0';
-    unsigned hh = h1 * 10 + h2, mi = m1 * 10 + m2, ss = s1 * 10 + s2;
+    uint64_t x, z;
+    unsigned char d[8];
+    unsigned hh, mi, ss;
 
-    if (p[2] != ':' || p[5] != ':' || h1 > 9 || h2 > 9 || m1 > 9 ||
-        m2 > 9 || s1 > 9 || s2 > 9 || hh > 23 || mi > 59 || ss > 60)
+    /* less "00:00:00", all eight bytes at once: a digit becomes 0 to 9,
+     * a ':' 0; any byte above 9 fails (a byte's carry comes only from
+     * one with its top bit set, which fails already) */
+    memcpy(&x, p, 8);
+    memcpy(&z, "00:00:00", 8);
+    x ^= z;
+    if (((x + 0x7676767676767676u) | x) & 0x8080808080808080u)
+        return -1;
+    memcpy(d, &x, 8);
+    hh = d[0] * 10u + d[1];
+    mi = d[3] * 10u + d[4];
+    ss = d[6] * 10u + d[7];
+    if ((d[2] | d[5]) != 0 || hh > 23 || mi > 59 || ss > 60)
         return -1;
     return (int32_t)(hh * 3600 + mi * 60 + ss);
 }
@@ -1686,114 +1694,114 @@ space_after(const char *l, size_t i, size_t e)
 /*
  * The quotes of a combined line after the request's opening one. Where
  * the request, referer and user agent each end at their first '"', the
- * line has exactly five from there, the last one ending it, so one pass
- * over the rest of the line finds them all: quotes_*() put the '"' of
- * l[i..e) in q[5] and return how many there are, 6 as soon as there are
- * more than five. The status and bytes need no search of their own then.
- * They read l[e-32..e), so e >= 32 (and i <= e); positions fit 32 bits
- * (ret_parser_parse takes no longer line).
+ * line has exactly five from there, the last one ending it, so one walk
+ * over the rest of the line finds them all, 32 bytes at a look, and the
+ * status and bytes need no search of their own. quotes_*() put the first
+ * four '"' of l[i..e) in q[] and tell whether the fifth is the line's
+ * last byte (no more then). They read l[e-32..e): e >= 32, i < e.
  */
-static inline unsigned
-take_quotes(uint32_t m, uint32_t base, uint32_t *q, unsigned n)
-{
-    for (; m != 0; m &= m - 1) {
-        if (n >= 5)
-            return 6;
-        q[n++] = base + (uint32_t)__builtin_ctz(m);
-    }
-    return n;
-}
-
 #ifdef __SSE2__
-static inline __m128i
-quotes16(const char *p)
+/* The '"' among the 32 bytes at p, as bits. */
+static inline uint32_t
+look_narrow(const char *p)
 {
-    return _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
-                          _mm_set1_epi8('"'));
+    const __m128i dq = _mm_set1_epi8('"');
+
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+               _mm_loadu_si128((const __m128i *)(const void *)p), dq)) |
+           (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+               _mm_loadu_si128((const __m128i *)(const void *)(p + 16)), dq))
+               << 16;
 }
 
-#define MASK16(x) ((uint32_t)_mm_movemask_epi8(x))
-
-static unsigned
-quotes_narrow(const char *l, size_t i, size_t e, uint32_t *q)
+#ifdef RET_SCAN_WIDE
+/* look_narrow in one AVX2 compare. */
+__attribute__((target("avx2"))) static inline uint32_t
+look_wide(const char *p)
 {
-    unsigned n = 0;
-
-    /* most of a user agent holds none: 32 bytes at a test */
-    for (; e - i >= 32; i += 32) {
-        __m128i a = quotes16(l + i), b = quotes16(l + i + 16);
-        uint32_t m = MASK16(a) | MASK16(b) << 16;
-
-        if (m != 0 && (n = take_quotes(m, (uint32_t)i, q, n)) > 5)
-            return n;
-    }
-    if (e - i >= 16) {
-        n = take_quotes(MASK16(quotes16(l + i)), (uint32_t)i, q, n);
-        i += 16;
-    }
-    /* the rest: the line's last sixteen bytes, those before i shifted out */
-    if (i < e && n <= 5)
-        n = take_quotes(MASK16(quotes16(l + e - 16)) >> (16 - (e - i)),
-                        (uint32_t)i, q, n);
-    return n;
+    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+        _mm256_loadu_si256((const __m256i *)(const void *)p),
+        _mm256_set1_epi8('"')));
 }
-
-#undef MASK16
 #else
-static unsigned
-quotes_narrow(const char *l, size_t i, size_t e, uint32_t *q)
-{
-    unsigned n = 0;
+#define look_wide look_narrow
+#endif
 
-    while ((i = index_of(l, i, e, '"')) < e) {
-        if (n >= 5)
-            return 6;
-        q[n++] = (uint32_t)i++;
+/* The '"' of l[base..base+32), the last look ending at e (its bytes
+ * before base shifted out). */
+static inline __attribute__((always_inline)) uint32_t
+look_at(const char *l, size_t base, size_t e, bool wide)
+{
+    const char *p = e - base >= 32 ? l + base : l + e - 32;
+    uint32_t m = wide ? look_wide(p) : look_narrow(p);
+
+    return e - base >= 32 ? m : m >> (32 - (e - base));
+}
+
+/* The walk: the bits not taken yet of the look at base. */
+struct quote_walk {
+    size_t base;
+    uint32_t m;
+};
+
+/* The next '"' of the walk, e when there is none. */
+static inline __attribute__((always_inline)) size_t
+next_quote(const char *l, size_t e, struct quote_walk *w, bool wide)
+{
+    size_t k;
+
+    while (w->m == 0) {
+        if ((w->base += 32) >= e)
+            return e;
+        w->m = look_at(l, w->base, e, wide);
     }
-    return n;
+    k = w->base + (size_t)__builtin_ctz(w->m);
+    w->m &= w->m - 1;
+    return k;
+}
+
+/* One body for both widths: the wide one is this inlined into an AVX2
+ * function, so that look_wide is inlined too. */
+static inline __attribute__((always_inline)) bool
+five_quotes(const char *l, size_t i, size_t e, size_t *q, bool wide)
+{
+    struct quote_walk w = {i, look_at(l, i, e, wide)};
+
+    q[0] = next_quote(l, e, &w, wide);
+    q[1] = next_quote(l, e, &w, wide);
+    q[2] = next_quote(l, e, &w, wide);
+    q[3] = next_quote(l, e, &w, wide);
+    return q[3] < e && next_quote(l, e, &w, wide) == e - 1;
+}
+
+static bool
+quotes_narrow(const char *l, size_t i, size_t e, size_t *q)
+{
+    return five_quotes(l, i, e, q, false);
+}
+
+#ifdef RET_SCAN_WIDE
+/* A user agent is mostly 60 to 150 bytes: half the looks. */
+__attribute__((target("avx2"))) static bool
+quotes_wide(const char *l, size_t i, size_t e, size_t *q)
+{
+    return five_quotes(l, i, e, q, true);
+}
+#endif
+#else
+static bool
+quotes_narrow(const char *l, size_t i, size_t e, size_t *q)
+{
+    unsigned n;
+
+    for (n = 0; n < 4; n++, i++)
+        if ((q[n] = i = index_of(l, i, e, '"')) == e)
+            return false;
+    return index_of(l, i, e, '"') == e - 1;
 }
 #endif
 
-#ifdef RET_SCAN_WIDE
-__attribute__((target("avx2"))) static inline __m256i
-quotes32(const char *p)
-{
-    return _mm256_cmpeq_epi8(
-        _mm256_loadu_si256((const __m256i *)(const void *)p),
-        _mm256_set1_epi8('"'));
-}
-
-#define MASK32(x) ((uint32_t)_mm256_movemask_epi8(x))
-
-/* quotes_narrow, twice as wide (AVX2): a user agent is mostly 60 to 150
- * bytes. */
-__attribute__((target("avx2"))) static unsigned
-quotes_wide(const char *l, size_t i, size_t e, uint32_t *q)
-{
-    unsigned n = 0;
-
-    for (; e - i >= 64; i += 64) {
-        __m256i a = quotes32(l + i), b = quotes32(l + i + 32);
-
-        if (_mm256_testz_si256(_mm256_or_si256(a, b),
-                               _mm256_or_si256(a, b)))
-            continue;
-        if ((n = take_quotes(MASK32(a), (uint32_t)i, q, n)) > 5 ||
-            (n = take_quotes(MASK32(b), (uint32_t)i + 32, q, n)) > 5)
-            return n;
-    }
-    if (e - i >= 32) {
-        n = take_quotes(MASK32(quotes32(l + i)), (uint32_t)i, q, n);
-        i += 32;
-    }
-    if (i < e && n <= 5)
-        n = take_quotes(MASK32(quotes32(l + e - 32)) >> (32 - (e - i)),
-                        (uint32_t)i, q, n);
-    return n;
-}
-
-#undef MASK32
-#else
+#ifndef RET_SCAN_WIDE
 /* No AVX2 variant here: ps->wide is never set. */
 #define quotes_wide quotes_narrow
 #endif
@@ -1868,8 +1876,7 @@ static bool
 quick_combined(ret_parser *ps, const char *l, size_t e)
 {
     ret_record *r = &ps->rec;
-    size_t c0, c1, c2, b;
-    uint32_t q[5];
+    size_t c0, c1, c2, b, q[4];
     bool one;
     int64_t v;
     int32_t o;
@@ -1898,9 +1905,9 @@ quick_combined(ret_parser *ps, const char *l, size_t e)
         return false;
     /* five quotes: the request's end, the referer's two, the user
      * agent's two, the last ending the line */
-    if ((ps->wide ? quotes_wide(l, c2 + 31, e, q)
-                  : quotes_narrow(l, c2 + 31, e, q)) != 5 ||
-        q[4] != e - 1 || l[e - 2] == '\\' || l[q[0] - 1] == '\\' ||
+    if (!(ps->wide ? quotes_wide(l, c2 + 31, e, q)
+                   : quotes_narrow(l, c2 + 31, e, q)) ||
+        l[e - 2] == '\\' || l[q[0] - 1] == '\\' ||
         l[q[2] - 1] == '\\')
         return false;
     /* "\" " then status, ' ', bytes, " \"" (digits or '-': no space or
