@@ -1,7 +1,8 @@
 /* fuzz-line.c - the record parser: each line of the input through every
  * preset and a few custom formats. Checks that every slice and address
- * lies inside the line. */
-#include "internal.h"
+ * lies inside the line, and that the combined preset's own scanner, in
+ * both scopes, reads each line as the generic scanner does. */
+#include "format-int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,38 @@ check(const ret_record *r, const char *line, size_t len)
             abort();
 }
 
+/* The same result and addresses (and in scope ALL, fields) as the
+ * generic scanner's, g; its result is sg. */
+static void
+same(ret_parser *p, const ret_record *g, ret_status sg, const char *line,
+     size_t len, bool fields)
+{
+    const ret_record *r;
+    ret_error err;
+    size_t i, n, off[2], cnt[2];
+    ret_addr_kind k[2];
+    const char *fp[2];
+
+    if (ret_parser_parse(p, line, len, &r, &err) != sg)
+        abort();
+    if (sg != RET_OK)
+        return;
+    if ((n = ret_record_address_count(r)) != ret_record_address_count(g))
+        abort();
+    for (i = 0; i < n; i++)
+        if (!ret_record_address(r, i, &off[0], &cnt[0], &k[0]) ||
+            !ret_record_address(g, i, &off[1], &cnt[1], &k[1]) ||
+            off[0] != off[1] || cnt[0] != cnt[1] || k[0] != k[1])
+            abort();
+    for (i = 0; fields && i < RET_F__COUNT; i++) {
+        int a = ret_record_field(r, (ret_field)i, &fp[0], &cnt[0]);
+        int b = ret_record_field(g, (ret_field)i, &fp[1], &cnt[1]);
+
+        if (a != b || (a && (fp[0] != fp[1] || cnt[0] != cnt[1])))
+            abort();
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,13 +78,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ret_error err;
     size_t i;
 
+    ret_format *cf = NULL;
+    ret_parser *gen = NULL, *all = NULL, *adr = NULL;
+
     for (i = 0; i < NSPECS; i++)
         if (ret_format_compile(specs[i], &f[i], &err) != RET_OK ||
             ret_parser_new(f[i], &p[i], &err) != RET_OK)
             abort();
+    if (ret_format_compile("combined", &cf, &err) != RET_OK ||
+        ret_parser_new(cf, &gen, &err) != RET_OK ||
+        ret_parser_new(cf, &all, &err) != RET_OK ||
+        ret_parser_new(cf, &adr, &err) != RET_OK)
+        abort();
+    ret__parser_set_generic(gen);
+    ret_parser_set_scope(adr, RET_PARSE_ADDRESSES);
     while (s < e) {
         const char *nl = memchr(s, '\n', (size_t)(e - s));
         size_t len = nl ? (size_t)(nl - s) + 1 : (size_t)(e - s);
+
+        const ret_record *g = NULL;
+        ret_status sg;
 
         for (i = 0; i < NSPECS; i++) {
             const ret_record *r;
@@ -59,8 +105,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (ret_parser_parse(p[i], s, len, &r, &err) == RET_OK)
                 check(r, s, len);
         }
+        sg = ret_parser_parse(gen, s, len, &g, &err);
+        same(all, g, sg, s, len, true);
+        same(adr, g, sg, s, len, false);
         s += len;
     }
+    ret_parser_free(gen);
+    ret_parser_free(all);
+    ret_parser_free(adr);
+    ret_format_free(cf);
     for (i = 0; i < NSPECS; i++) {
         ret_parser_free(p[i]);
         ret_format_free(f[i]);
