@@ -32,7 +32,9 @@
 #include <emmintrin.h>
 #endif
 
-#define DEFAULT_BLOCK (512 * 1024)
+/* The reader's buffer: a block is one buffer of it, taken without a copy
+ * (ret__reader_swap_run) */
+#define DEFAULT_BLOCK (2048 * 1024)
 #define MAX_THREADS 64
 
 /* One block of lines, in and out; a cache line of its own, as its
@@ -329,9 +331,14 @@ start_workers(struct stream *s, unsigned n, bool *retry)
         return false;
     }
     n = i;
-    s->nring = 2 * (size_t)n + 2;
+    s->nring = (size_t)n + 2; /* each worker's, one filled, one written */
     if ((s->ring = ret__calloc_lines(s->nring, sizeof(*s->ring))) == NULL)
         goto fail;
+    for (i = 0; i < s->nring; i++) {
+        /* the output of a block is about its size; more, and it grows */
+        s->ring[i].out = ret__alloc_huge(s->block_size);
+        s->ring[i].outcap = s->ring[i].out != NULL ? s->block_size : 0;
+    }
     if (s->p != NULL && ret__parser_keeps_state(s->p))
         for (i = 0; i < s->nring; i++)
             if (ret__parser_fork(s->p, &s->ring[i].state, NULL) != RET_OK)

@@ -172,8 +172,14 @@ RET_HIDDEN bool ret__time_combine(const struct ret__time_parts *tp,
 
 /* ---- readers and writers (reader.c, writer.c) ---- */
 
+/* Room for n bytes, to be freed with free(): for a buffer of 2 MiB or
+ * more, in whole huge pages where the system has them (the kernel's
+ * copies into and out of a large buffer cost about half as much when
+ * the processor's TLB needs one entry for 2 MiB of it, not 512). */
+RET_HIDDEN void *ret__alloc_huge(size_t n);
+
 /* ret_reader_open_fd() and ret_reader_open_mem() with a chosen buffer
- * size (bytes, at least 16) instead of 256 KiB: tests use tiny buffers to
+ * size (bytes, at least 16) instead of 2 MiB: tests use tiny buffers to
  * put line ends at every position of a buffer boundary. */
 RET_HIDDEN ret_status ret__reader_open_fd_size(int fd, const char *name,
                                                size_t bufsize,

@@ -1,7 +1,8 @@
 /*
  * reader.c - line readers over plain and gzip files, pipes and memory.
  *
- * Bytes are read in large blocks (256 KiB) and split into lines with
+ * Bytes are read in large blocks (2 MiB, in huge pages where the system
+ * has them: ret__alloc_huge) and split into lines with
  * memchr(); a line that lies inside the buffer is returned in place
  * (zero copy). A line longer than the buffer makes the buffer grow, so a
  * line may be of any length. Gzip input is recognised by its magic bytes
@@ -18,13 +19,15 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define ZLIB_CONST
 #include <zlib.h>
 
-#define READER_BUFSIZE (256 * 1024)
+#define READER_BUFSIZE (2048 * 1024)
+#define HUGE_PAGE (2048 * 1024)
 #define READER_MINBUF 16
 /* Memory input is handed to inflate() in pieces of at most this. */
 #define MEM_CHUNK (1u << 30)
@@ -129,6 +132,23 @@ read_some(int fd, void *p, size_t n)
     }
 }
 
+void *
+ret__alloc_huge(size_t n)
+{
+    void *p;
+    size_t whole;
+
+    if (n < HUGE_PAGE || n > SIZE_MAX - HUGE_PAGE)
+        return malloc(n > 0 ? n : 1);
+    whole = (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    if (posix_memalign(&p, HUGE_PAGE, whole) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, whole, MADV_HUGEPAGE); /* a hint: fine without */
+#endif
+    return p;
+}
+
 static ret_status
 open_fd_common(int fd, bool own_fd, const char *name, size_t bufsize,
                ret_reader **out, ret_error *err)
@@ -150,7 +170,7 @@ open_fd_common(int fd, bool own_fd, const char *name, size_t bufsize,
         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     }
-    r->buf = malloc(bufsize);
+    r->buf = ret__alloc_huge(bufsize);
     if (r->buf == NULL) {
         rs = ret__fail(err, RET_E_NOMEM, "%s: out of memory", name);
         goto out;
@@ -177,7 +197,7 @@ open_fd_common(int fd, bool own_fd, const char *name, size_t bufsize,
         r->gzip = true;
         r->in = (unsigned char *)r->buf;
         r->in_cap = r->cap;
-        r->buf = malloc(bufsize);
+        r->buf = ret__alloc_huge(bufsize);
         if (r->buf == NULL) {
             rs = ret__fail(err, RET_E_NOMEM, "%s: out of memory", name);
             goto out;
@@ -261,7 +281,7 @@ ret__reader_open_mem_size(const void *data, size_t len, const char *name,
     r->raw_size = len;
     if (is_gzip_magic(r->mem, len)) {
         r->gzip = true;
-        r->buf = malloc(bufsize);
+        r->buf = ret__alloc_huge(bufsize);
         if (r->buf == NULL) {
             rs = ret__fail(err, RET_E_NOMEM, "%s: out of memory", name);
             goto out;
@@ -577,7 +597,9 @@ ret__reader_swap_run(ret_reader *r, char **buf, size_t *cap, size_t *off,
     if ((st = next_end(r, true, &n, err)) != RET_OK)
         return st;
     if (*buf == NULL || *cap < r->cap) {
-        char *nb = realloc(*buf, r->cap);
+        /* the first time: a buffer like the reader's own */
+        char *nb = *buf == NULL ? ret__alloc_huge(r->cap)
+                                : realloc(*buf, r->cap);
 
         if (nb == NULL)
             return ret__fail(err, RET_E_NOMEM, "%s: out of memory", r->name);
