@@ -167,57 +167,18 @@ type_ok(const char *l, const struct tok *t)
 }
 
 /*
- * "GET https://www.example.com:443/p?q HTTP/1.1": method, protocol and
- * the path and query of the URL; the URL's host as the virtual host. A
- * request that is not absolute-form is split as any other.
+ * "GET https://www.example.com:443/p?q HTTP/1.1": split as any request,
+ * which takes the path and query of the URL and its host as the virtual
+ * host (split_absolute in format.c).
  */
 static void
 request(ret_record *r, struct ret__fill *fl, const struct tok *t)
 {
-    const char *l = r->line, *p = l + t->s, *e = p + t->n, *sp, *last, *u;
-    const char *h, *he, *path;
+    const char *l = r->line, *p = l + t->s;
 
     if (t->n == 0 || is_dash(l, t) ||
         (t->n >= 2 && p[0] == '-' && p[1] == ' '))
         return; /* "- - - ": a TCP connection, no request */
-    if (!r->addr_only && (sp = memchr(p, ' ', t->n)) != NULL) {
-        u = sp + 1;
-        last = e;
-        while (last > u && last[-1] != ' ')
-            last--;
-        if (last > u && e - last >= 5 && memcmp(last, "HTTP/", 5) == 0)
-            e = last - 1;
-        /* scheme "://" authority */
-        for (h = u; h < e && ((*h | 0x20) >= 'a' && (*h | 0x20) <= 'z');
-             h++)
-            ;
-        if (h > u && e - h >= 3 && memcmp(h, "://", 3) == 0) {
-            h += 3;
-            for (path = h; path < e && *path != '/' && *path != '?';
-                 path++)
-                ;
-            /* the host without its port ("[v6]:443" keeps brackets) */
-            he = path;
-            if (*h == '[') {
-                const char *rb = memchr(h, ']', (size_t)(path - h));
-
-                if (rb != NULL)
-                    he = rb + 1;
-            } else {
-                const char *c = memchr(h, ':', (size_t)(path - h));
-
-                if (c != NULL)
-                    he = c;
-            }
-            if (he > h)
-                ret__rec_store(r, fl, FK_VHOST, 0, NULL, 0,
-                               (size_t)(h - l), (size_t)(he - h));
-            /* the path first: the request's split then keeps it */
-            if (path < e && *path == '/')
-                ret__rec_store(r, fl, FK_URI, 0, NULL, 0,
-                               (size_t)(path - l), (size_t)(e - path));
-        }
-    }
     ret__rec_store(r, fl, FK_REQUEST, 0, NULL, 0, t->s, t->n);
 }
 

@@ -1029,6 +1029,41 @@ method_ok(const char *p, size_t n)
     return true;
 }
 
+/*
+ * A request's target in absolute form, "http://user@host:8080/p?q" (what
+ * a forward proxy logs, and what a client may send): the host name,
+ * without user, password or port, is the virtual host where none was
+ * written (an address is not: a proxy's target may be anyone's); the
+ * path and query are split as the origin form's. False when t[0..n) is
+ * no such URL.
+ */
+static bool
+split_absolute(ret_record *r, const char *t, size_t n)
+{
+    const char *e = t + n, *h, *he, *path, *at;
+    ret_ip ip;
+    bool dotted;
+
+    for (h = t; h < e && (*h | 0x20) >= 'a' && (*h | 0x20) <= 'z'; h++)
+        ;
+    if (h == t || e - h < 3 || memcmp(h, "://", 3) != 0)
+        return false;
+    h += 3;
+    for (path = h; path < e && *path != '/' && *path != '?'; path++)
+        ;
+    /* the credentials of "user:password@host" are no one's statistic */
+    while ((at = memchr(h, '@', (size_t)(path - h))) != NULL)
+        h = at + 1;
+    if ((he = memchr(h, ':', (size_t)(path - h))) == NULL)
+        he = path;
+    if (he > h && *h != '[' && !ret__ip_parse_exact(h, (size_t)(he - h), &ip,
+                                                    &dotted))
+        set_field(r, RET_F_VHOST, (size_t)(h - r->line), (size_t)(he - h));
+    if (path < e && *path == '/')
+        split_uri(r, path, (size_t)(e - path), false);
+    return true;
+}
+
 /* "GET /path?query HTTP/1.1" */
 static void
 split_request(ret_record *r, const char *p, size_t n)
@@ -1055,7 +1090,7 @@ split_request(ret_record *r, const char *p, size_t n)
     } else {
         tn = (size_t)(p + n - t);
     }
-    if (tn > 0)
+    if (tn > 0 && !split_absolute(r, t, tn))
         split_uri(r, t, tn, false);
 }
 

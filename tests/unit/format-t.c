@@ -318,6 +318,41 @@ test_combined(void)
                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) \\\"quoted\\\" "
                "Safari/537.36", "CRLF: the \\r is not in the last field");
     }
+    /* absolute-form targets (a forward proxy's log): the URL's path and
+     * host, never its credentials */
+    {
+        static const struct {
+            const char *target, *path, *query, *vhost;
+        } t[] = {
+            {"http://www.example.com/a/b?c=1", "/a/b", "c=1",
+             "www.example.com"},
+            {"https://user:secret@shop.example.org:8443/cart", "/cart",
+             "(absent)", "shop.example.org"},
+            {"http://[2001:db8::1]:8080/x?y", "/x", "y", "(absent)"},
+            {"http://192.0.2.7/z", "/z", "(absent)", "(absent)"},
+            {"HTTP://Example.COM", "(absent)", "(absent)", "Example.COM"},
+            {"example.com:443", "example.com:443", "(absent)", "(absent)"},
+            {"/http://not.a.url/", "/http://not.a.url/", "(absent)",
+             "(absent)"},
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+            char line[256];
+
+            snprintf(line, sizeof(line),
+                     "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET %s "
+                     "HTTP/1.1\" 200 5 \"-\" \"-\"", t[i].target);
+            r = parse(&x, line);
+            is_str(fld(r, RET_F_PATH), t[i].path, "target %s: path",
+                   t[i].target);
+            is_str(fld(r, RET_F_QUERY), t[i].query, "target %s: query",
+                   t[i].target);
+            is_str(fld(r, RET_F_VHOST), t[i].vhost, "target %s: host",
+                   t[i].target);
+        }
+    }
+
     r = parse(&x, "1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"HEAD / "
                   "HTTP/1.0\" 304 - \"-\" \"-\"");
     ok(r != NULL, "bytes '-' parses");
