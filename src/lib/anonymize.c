@@ -448,31 +448,39 @@ ret__anonymizer_add_counts(ret_anonymizer *a, const ret_anonymizer *from)
 
 /* ---- building the output ---- */
 
-/* Room for n more bytes in out; false (and oom) when there is none. */
-static bool
+/* reserve() when out is too small: grows it, or sets oom. */
+static __attribute__((noinline)) bool
+grow(ret_anonymizer *a, size_t n)
+{
+    size_t cap = a->cap ? a->cap : 4096;
+    char *nb;
+
+    while (cap - a->n < n) {
+        if (cap > SIZE_MAX / 2) {
+            a->oom = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    if ((nb = realloc(a->out, cap)) == NULL) {
+        a->oom = true;
+        return false;
+    }
+    a->out = nb;
+    a->cap = cap;
+    return true;
+}
+
+/* Room for n more bytes in out; false (and oom) when there is none.
+ * Inline: mostly there is room, two compares. */
+static inline bool
 reserve(ret_anonymizer *a, size_t n)
 {
     if (a->oom)
         return false;
-    if (a->cap - a->n < n) {
-        size_t cap = a->cap ? a->cap : 4096;
-        char *nb;
-
-        while (cap - a->n < n) {
-            if (cap > SIZE_MAX / 2) {
-                a->oom = true;
-                return false;
-            }
-            cap *= 2;
-        }
-        if ((nb = realloc(a->out, cap)) == NULL) {
-            a->oom = true;
-            return false;
-        }
-        a->out = nb;
-        a->cap = cap;
-    }
-    return true;
+    if (a->cap - a->n >= n)
+        return true;
+    return grow(a, n);
 }
 
 static void
@@ -844,11 +852,15 @@ line_regex(ret_anonymizer *a, size_t len)
     }
 }
 
-/* Are the record's spans usable: inside the line, in order? */
-static bool
+/* Are the record's spans usable: inside the line, in order, and one of
+ * them a client or forwarded span? A record without one (a format
+ * without %h) tells nothing about where the addresses are: the line is
+ * scanned. One walk over the spans, inline: it is asked at every line. */
+static inline bool
 spans_valid(const ret_record *rec, size_t len)
 {
     size_t i, last = 0;
+    bool client = false;
 
     if (rec->addr_overflow || rec->naddr > RET__MAX_ADDRS)
         return false;
@@ -858,22 +870,10 @@ spans_valid(const ret_record *rec, size_t len)
         if (off < last || off > len || n > len - off)
             return false;
         last = off + n;
+        client |= rec->addr[i].kind == RET_ADDR_CLIENT ||
+                  rec->addr[i].kind == RET_ADDR_FORWARDED;
     }
-    return true;
-}
-
-/* A record without a client or forwarded span (a format without %h)
- * tells nothing about where the addresses are: the line is scanned. */
-static bool
-has_client(const ret_record *rec)
-{
-    size_t i;
-
-    for (i = 0; i < rec->naddr; i++)
-        if (rec->addr[i].kind == RET_ADDR_CLIENT ||
-            rec->addr[i].kind == RET_ADDR_FORWARDED)
-            return true;
-    return false;
+    return client;
 }
 
 #define MAX_REPEATS 32
@@ -1095,16 +1095,13 @@ cmp_off(const void *x, const void *y)
  * too. Fills rep[] with {offset, length} pairs; returns their number.
  */
 struct span_parse {
-    bool done;   /* the span was parsed as a whole token */
-    bool ok;     /* and it is one */
+    bool ok;     /* the span is a whole address token */
     ret_ip ip;
     ret__iptok tok;
-    /* the memo: a copy of its masked text (hit), or the slot that takes
-     * the text once written (slot; NULL when none does) */
-    bool hit, masked;
-    unsigned char outn;
+    /* the memo: the slot that holds the span's masked text (hit), or
+     * the slot that takes it once written (slot; NULL when none does) */
+    bool hit;
     struct memo *slot;
-    char out[MEMO_OUT];
 };
 
 /* A hash of the n bytes at t, 0 .. MEMO_SLOTS - 1. */
@@ -1175,10 +1172,8 @@ memo_find(ret_anonymizer *a, size_t s, size_t n, struct span_parse *sp)
         return false;
     }
     sp->hit = sp->ok = true;
+    sp->slot = m;
     sp->tok = m->tok;
-    sp->masked = m->masked;
-    sp->outn = m->outn;
-    memcpy(sp->out, m->out, sizeof(sp->out));
     return true;
 }
 
@@ -1187,7 +1182,6 @@ memo_find(ret_anonymizer *a, size_t s, size_t n, struct span_parse *sp)
 static bool
 parse_span(ret_anonymizer *a, size_t s, size_t n, struct span_parse *sp)
 {
-    sp->done = true;
     if (memo_find(a, s, n, sp))
         return true;
     sp->ok = ret__ip_parse_token(a->line + s, n, &sp->ip, &sp->tok);
@@ -1233,20 +1227,35 @@ repeats_of(const ret_anonymizer *a, const ret__addr *addr, size_t naddr,
 
 /* The repetitions of every client and forwarded span's address, in the
  * order of the line (line_record masks them in one pass). *full: there
- * are more than rep[] holds. */
+ * are more than rep[] holds. *parsed: bit i set when span i was parsed
+ * (into sp[i]) as an address token. */
 static size_t
 find_repeats(ret_anonymizer *a, const ret_record *rec, size_t len,
-             size_t rep[][2], struct span_parse *sp, bool *full)
+             size_t rep[][2], struct span_parse *sp, bool *full,
+             unsigned *parsed)
 {
     size_t i, n = 0;
 
     *full = false;
+    *parsed = 0;
     for (i = 0; i < rec->naddr && !*full; i++) {
         if (rec->addr[i].kind != RET_ADDR_CLIENT &&
             rec->addr[i].kind != RET_ADDR_FORWARDED)
             continue;
-        if (!parse_span(a, rec->addr[i].off, rec->addr[i].len, &sp[i]) ||
-            sp[i].tok.len < 2)
+        if (!parse_span(a, rec->addr[i].off, rec->addr[i].len, &sp[i]))
+            continue;
+        if (sp[i].hit) {
+            size_t j;
+
+            /* mask_span writes the slot of an earlier span before it
+             * reads this one's: that earlier span leaves it alone */
+            for (j = 0; j < i; j++)
+                if ((*parsed >> j & 1) && !sp[j].hit &&
+                    sp[j].slot == sp[i].slot)
+                    sp[j].slot = NULL;
+        }
+        *parsed |= 1u << i;
+        if (sp[i].tok.len < 2)
             continue;
         n = repeats_of(a, rec->addr, rec->naddr, i, &sp[i].tok, len, rep, n,
                        full);
@@ -1256,38 +1265,115 @@ find_repeats(ret_anonymizer *a, const ret_record *rec, size_t len,
     return n;
 }
 
+/* n bytes from src to dst, inline (a field's or an address's few
+ * bytes): eight at a time, the last eight overlapping; no byte past
+ * src + n is read. */
+static inline void
+copy_text(char *dst, const char *src, size_t n)
+{
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8)
+            memcpy(dst + i, src + i, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else {
+        for (i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
+
+/*
+ * The masked text of the IPv4 address ip written at t (n bytes) into o
+ * (MEMO_OUT bytes), without ret__anonymize_ip and ret__ip_format, in the
+ * usual settings: truncation to whole bytes, no increment. The text
+ * must be the canonical one (no leading zeros: its length is that of
+ * its four values written), which ret__ip_format would write: then the
+ * result is its first parts and "0" for the others (what follows them
+ * in o overwritten too: o keeps no more of the address than its result).
+ * Returns the length; 0 when it does not apply (ip is an IPv4 address).
+ * *masked: counted as masked, not a private one spared.
+ */
+static size_t
+quad_masked(const ret_anonymizer *a, const ret_ip *ip, const char *t,
+            size_t n, char *o, bool *masked)
+{
+    const unsigned char *b = ip->bytes;
+    const uint32_t low7 = UINT32_C(0x7f7f7f7f);
+    uint32_t v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                 (uint32_t)b[3] << 24;
+    /* in each byte of c, the digits of that value besides the first:
+     * one for a value from 10, one more from 100 (adding 118 or 28 to
+     * the low seven bits carries into the high one, or it is set) */
+    uint32_t c = (((v & low7) + UINT32_C(0x76767676)) | v) >> 7 & 0x01010101u;
+    size_t cut;
+    int keep;
+
+    c += (((v & low7) + UINT32_C(0x1c1c1c1c)) | v) >> 7 & 0x01010101u;
+    if (a->method != RET_ANON_TRUNCATE || a->increment != 0 ||
+        (a->v4bits & 7) != 0 || 7 + ((c * 0x01010101u) >> 24) != n)
+        return 0;
+    copy_text(o, t, n);
+    *masked = !(a->skip_private && ret_ip_is_private(ip));
+    keep = *masked ? a->v4bits / 8 : 4;
+    if (keep >= 4)
+        return n;
+    /* where the first part not kept starts: the kept ones' first digits
+     * and dots, and their other digits */
+    cut = 2 * (size_t)keep +
+          (((c & ((UINT32_C(1) << (8 * keep)) - 1)) * 0x01010101u) >> 24);
+    memcpy(o + cut, "0.0.0.0\0\0\0\0\0\0\0\0", 16); /* cut + 16 > n */
+    return cut + 2 * (size_t)(4 - keep) - 1;
+}
+
 /* The address of the span [s, s + n), parsed into sp, masked: the text
- * of the memo, or mask_at's, then kept in the memo. */
+ * of the memo; else quad_masked's or mask_at's, then kept in the memo. */
 static void
 mask_span(ret_anonymizer *a, size_t s, size_t n, const struct span_parse *sp)
 {
     size_t at = s + sp->tok.off, w;
     uint64_t before = a->counts.addresses;
     struct memo *m = sp->slot;
+    bool masked;
 
-    if (sp->hit) {
-        /* edit(), with a copy of a constant size */
-        if (sp->masked)
-            a->counts.addresses++;
-        if (at > a->copied)
-            put(a, a->line + a->copied, at - a->copied);
-        if (reserve(a, sizeof(sp->out))) {
-            memcpy(a->out + a->n, sp->out, sizeof(sp->out));
-            a->n += sp->outn;
+    if (!sp->hit) {
+        if (m != NULL && sp->ip.family == 4 &&
+            (w = quad_masked(a, &sp->ip, a->line + at, sp->tok.len, m->out,
+                             &masked)) != 0) {
+            /* the slot filled first, then written as a hit */
+            m->n = (unsigned char)n;
+            copy_text(m->text, a->line + s, n);
+            m->tok = sp->tok;
+            m->masked = masked;
+            m->outn = (unsigned char)w;
+        } else {
+            w = mask_at(a, at, sp->tok.len, sp->ip, sp->tok.dotted, false,
+                        false);
+            if (m == NULL || a->oom || w == 0 || w > sizeof(m->out))
+                return;
+            m->n = (unsigned char)n;
+            copy_text(m->text, a->line + s, n);
+            m->tok = sp->tok;
+            m->masked = a->counts.addresses != before;
+            m->outn = (unsigned char)w;
+            copy_text(m->out, a->out + a->n - w, w);
+            return;
         }
-        a->copied = at + sp->tok.len;
-        a->edits++;
-        return;
     }
-    w = mask_at(a, at, sp->tok.len, sp->ip, sp->tok.dotted, false, false);
-    if (m == NULL || a->oom || w == 0 || w > sizeof(m->out))
-        return;
-    m->n = (unsigned char)n;
-    memcpy(m->text, a->line + s, n);
-    m->tok = sp->tok;
-    m->masked = a->counts.addresses != before;
-    m->outn = (unsigned char)w;
-    memcpy(m->out, a->out + a->n - w, w);
+    /* edit(), with a copy of a constant size */
+    if (m->masked)
+        a->counts.addresses++;
+    if (at > a->copied)
+        put(a, a->line + a->copied, at - a->copied);
+    if (reserve(a, sizeof(m->out))) {
+        memcpy(a->out + a->n, m->out, sizeof(m->out));
+        a->n += m->outn;
+    }
+    a->copied = at + sp->tok.len;
+    a->edits++;
 }
 
 /* Masks the repetitions rep[r..nrep) that start before s, not inside
@@ -1322,15 +1408,15 @@ static void
 line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
 {
     size_t rep[MAX_REPEATS][2], nrep = 0, r = 0, i, cursor = 0, last = 0;
+    size_t naddr = rec->naddr;
     struct span_parse sp[RET__MAX_ADDRS];
     bool scan = a->scan_all;
+    unsigned parsed = 0; /* the spans parsed into sp[] (find_repeats) */
 
-    for (i = 0; i < rec->naddr; i++)
-        sp[i].done = false;
     if (!scan) {
         bool full;
 
-        nrep = find_repeats(a, rec, len, rep, sp, &full);
+        nrep = find_repeats(a, rec, len, rep, sp, &full, &parsed);
         if (full) {
             /* more repetitions than rep[] holds: every address of the
              * line is masked, as with scan_all */
@@ -1338,26 +1424,24 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
             scan = true;
         }
     }
-    for (i = 0; i <= rec->naddr; i++) {
-        size_t s = i < rec->naddr ? rec->addr[i].off : len;
-        size_t e = i < rec->naddr ? s + rec->addr[i].len : len;
-        enum field_kind kind;
+    for (i = 0; i <= naddr; i++) {
+        size_t s = i < naddr ? rec->addr[i].off : len;
+        size_t e = i < naddr ? s + rec->addr[i].len : len;
 
         /* repetitions of a client address before this span */
         r = mask_repeats(a, rep, r, nrep, s, &last);
-        if (i == rec->naddr)
+        if (i == naddr)
             break;
-        kind = kind_of(rec->addr[i].kind);
         if (scan)
             scan_region(a, cursor, s);
         /* Other address fields (server, upstream, realip_remote_addr,
          * Traefik's ClientAddr, addresses in fields the format does not
          * read) are masked too: behind a proxy they may hold a client's
          * address, and a masked server address costs nothing. */
-        if (sp[i].done && sp[i].ok) /* what do_field would parse */
-            mask_span(a, s, rec->addr[i].len, &sp[i]);
+        if (parsed >> i & 1) /* what do_field would parse */
+            mask_span(a, s, e - s, &sp[i]);
         else
-            do_field(a, s, e, kind);
+            do_field(a, s, e, kind_of(rec->addr[i].kind));
         cursor = last = e;
     }
     if (scan)
@@ -1380,7 +1464,7 @@ rewrite(ret_anonymizer *a, const ret_record *rec, const char *line,
         line_regex(a, len);
     } else if (a->ncolumns > 0) {
         line_columns(a, len);
-    } else if (rec != NULL && spans_valid(rec, len) && has_client(rec)) {
+    } else if (rec != NULL && spans_valid(rec, len)) {
         line_record(a, rec, len);
     } else {
         scan_region(a, 0, len);

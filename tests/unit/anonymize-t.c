@@ -1042,6 +1042,158 @@ test_memo(void)
     ret_anonymizer_free(a);
 }
 
+/* A random IPv4 value of one, two or three digits, or a private one. */
+static unsigned
+quad_part(void)
+{
+    switch (rnd() % 4) {
+    case 0:
+        return rnd() % 10;
+    case 1:
+        return 10 + rnd() % 90;
+    case 2:
+        return 100 + rnd() % 156;
+    default:
+        return rnd() % 256;
+    }
+}
+
+/* The client's text of a memo_line line masked by the general path, the
+ * one quad_masked short-cuts: ret__anonymize_ip, then ret__ip_format.
+ * *masked: it is counted. */
+static void
+general_text(const ret_anonymizer *a, const char *text, bool skip_private,
+             char *out, bool *masked)
+{
+    ret_ip ip;
+    ret__iptok tok;
+    size_t n = 0;
+
+    if (ret__ip_parse_token(text, strlen(text), &ip, &tok)) {
+        *masked = !(skip_private && ret_ip_is_private(&ip));
+        if (*masked)
+            ret__anonymize_ip(a, &ip);
+        n = ret__ip_format(&ip, tok.dotted, out);
+    }
+    out[n] = '\0';
+}
+
+/* IPv4 client fields in the usual settings (truncation to whole bytes,
+ * private ones spared or not) are masked without the formatter: the
+ * same text and counts as ret__anonymize_ip and ret__ip_format give,
+ * for values of every length, with leading zeros (not short-cut), at
+ * every prefix, first seen and from the memo. */
+static void
+test_quad_fast(void)
+{
+    static const int prefixes[] = {0, 8, 16, 24, 32, 20, 7};
+    unsigned pi, sk, i, bad = 0, badcount = 0, lines = 0;
+
+    for (pi = 0; pi < sizeof(prefixes) / sizeof(prefixes[0]); pi++) {
+        for (sk = 0; sk < 2; sk++) {
+            ret_anonymizer *a;
+            char ips[300][32];
+
+            ret_anonymizer_new(&a, NULL);
+            ret_anonymizer_set_prefix(a, prefixes[pi], 48, NULL);
+            ret_anonymizer_set_skip_private(a, sk);
+            for (i = 0; i < 300; i++) {
+                unsigned b0 = quad_part(), b1 = quad_part();
+
+                if (i % 10 == 3) /* private ones */
+                    b0 = 10;
+                else if (i % 10 == 4)
+                    b0 = 192, b1 = 168;
+                snprintf(ips[i], sizeof(ips[i]),
+                         i % 9 == 5 ? "%u.%02u.%u.%03u" : "%u.%u.%u.%u", b0,
+                         b1, quad_part(), quad_part());
+            }
+            for (i = 0; i < 1500; i++) {
+                const char *ip = ips[(i < 300 ? i : rnd()) % 300];
+                char want[256], m[64], got[256];
+                ret_anon_counts c0, c1;
+                bool masked = false;
+
+                general_text(a, ip, sk, m, &masked);
+                snprintf(want, sizeof(want),
+                         "%s - - \"GET /?ip=%s HTTP/1.1\"", m, m);
+                ret_anonymizer_counts(a, &c0);
+                lines++;
+                if (memo_line(a, ip, got, sizeof(got)) != 0 ||
+                    strcmp(got, want) != 0) {
+                    if (bad++ == 0)
+                        diag("/%d %s: %s, not %s", prefixes[pi], ip, got,
+                             want);
+                }
+                ret_anonymizer_counts(a, &c1);
+                if (c1.addresses - c0.addresses != (masked ? 2u : 0u))
+                    badcount++;
+            }
+            ret_anonymizer_free(a);
+        }
+    }
+    is_int(bad, 0, "IPv4 clients: the general path's text (%u lines)", lines);
+    is_int(badcount, 0, "IPv4 clients: the general path's counts");
+}
+
+/* Two address spans of a line whose texts share a memo slot, the first
+ * not in the memo and the second in it: the first one's result, stored
+ * in the slot, is not what the second is written as. Over a pool of
+ * clients and proxies in every pairing, against a fresh handle. */
+static void
+test_memo_pairs(void)
+{
+    char ips[64][48];
+    unsigned i, bad = 0;
+    ret_anonymizer *a;
+
+    for (i = 0; i < 64; i++) {
+        if (i % 4 == 3)
+            snprintf(ips[i], sizeof(ips[i]), "2001:db8:%x:%x::%x", rnd() >> 4,
+                     rnd() >> 4, i);
+        else
+            snprintf(ips[i], sizeof(ips[i]), "%u.%u.%u.%u", quad_part(),
+                     quad_part(), quad_part(), quad_part());
+    }
+    ret_anonymizer_new(&a, NULL);
+    for (i = 0; i < 20000; i++) {
+        const char *c = ips[rnd() % 64], *f = ips[rnd() % 64];
+        char line[200], want[256];
+        size_t n, outlen, wantlen = 0;
+        const char *o, *fo;
+        ret_anonymizer *fresh;
+        ret_record rec;
+
+        n = (size_t)snprintf(line, sizeof(line), "%s %s - \"GET / HTTP/1.1\"",
+                             c, f);
+        memset(&rec, 0, sizeof(rec));
+        rec.line = line;
+        rec.len = n;
+        rec.naddr = 2;
+        rec.addr[0].len = (uint32_t)strlen(c);
+        rec.addr[0].kind = RET_ADDR_CLIENT;
+        rec.addr[1].off = (uint32_t)strlen(c) + 1;
+        rec.addr[1].len = (uint32_t)strlen(f);
+        rec.addr[1].kind = RET_ADDR_FORWARDED;
+        ret_anonymizer_new(&fresh, NULL);
+        if (ret_anonymizer_line(fresh, &rec, line, n, &fo, &wantlen, NULL) ==
+                RET_OK &&
+            wantlen < sizeof(want))
+            memcpy(want, fo, wantlen);
+        ret_anonymizer_free(fresh);
+        if (ret_anonymizer_line(a, &rec, line, n, &o, &outlen, NULL) !=
+                RET_OK ||
+            outlen != wantlen || memcmp(o, want, outlen) != 0) {
+            if (bad++ == 0) {
+                show("in ", line, n);
+                show("out", o, outlen);
+            }
+        }
+    }
+    is_int(bad, 0, "two spans of one memo slot: a fresh handle's results");
+    ret_anonymizer_free(a);
+}
+
 int
 main(void)
 {
@@ -1057,6 +1209,8 @@ main(void)
     test_v4_text();
     test_append();
     test_memo();
+    test_quad_fast();
+    test_memo_pairs();
     is_int(ret_anonymizer_new(NULL, NULL), RET_E_INVAL, "new(NULL)");
     ret_anonymizer_free(NULL);
     return done_testing();
