@@ -373,8 +373,10 @@ fail:
     for (i = 0; i < n; i++)
         free_worker_handles(&s->wk[i]);
     free(s->wk);
-    for (i = 0; s->ring != NULL && i < s->nring; i++)
+    for (i = 0; s->ring != NULL && i < s->nring; i++) {
+        free(s->ring[i].out);
         ret_parser_free(s->ring[i].state);
+    }
     free(s->ring);
     s->wk = NULL;
     s->ring = NULL;
