@@ -1329,6 +1329,20 @@ quad_masked(const ret_anonymizer *a, const ret_ip *ip, const char *t,
     return cut + 2 * (size_t)(4 - keep) - 1;
 }
 
+/* Keeps in slot m the field text[0..n) (n <= MEMO_TEXT), where its
+ * address is and whether it was counted as masked; its masked text
+ * (outn bytes) is in m->out, or goes there next. */
+static inline void
+memo_keep(struct memo *m, const char *text, size_t n, const ret__iptok *tok,
+          bool masked, size_t outn)
+{
+    m->n = (unsigned char)n;
+    copy_text(m->text, text, n);
+    m->tok = *tok;
+    m->masked = masked;
+    m->outn = (unsigned char)outn;
+}
+
 /* The address of the span [s, s + n), parsed into sp, masked: the text
  * of the memo; else quad_masked's or mask_at's, then kept in the memo. */
 static void
@@ -1344,21 +1358,14 @@ mask_span(ret_anonymizer *a, size_t s, size_t n, const struct span_parse *sp)
             (w = quad_masked(a, &sp->ip, a->line + at, sp->tok.len, m->out,
                              &masked)) != 0) {
             /* the slot filled first, then written as a hit */
-            m->n = (unsigned char)n;
-            copy_text(m->text, a->line + s, n);
-            m->tok = sp->tok;
-            m->masked = masked;
-            m->outn = (unsigned char)w;
+            memo_keep(m, a->line + s, n, &sp->tok, masked, w);
         } else {
             w = mask_at(a, at, sp->tok.len, sp->ip, sp->tok.dotted, false,
                         false);
             if (m == NULL || a->oom || w == 0 || w > sizeof(m->out))
                 return;
-            m->n = (unsigned char)n;
-            copy_text(m->text, a->line + s, n);
-            m->tok = sp->tok;
-            m->masked = a->counts.addresses != before;
-            m->outn = (unsigned char)w;
+            memo_keep(m, a->line + s, n, &sp->tok,
+                      a->counts.addresses != before, w);
             copy_text(m->out, a->out + a->n - w, w);
             return;
         }

@@ -200,6 +200,26 @@ show(const char *what, const char *p, size_t n)
     printf("'\n");
 }
 
+/* rec: the line[0..n) with its client at line[0..client), and a
+ * forwarded address at line[fwd..fwd+fwdlen) when fwdlen > 0. */
+static void
+span_record(ret_record *rec, const char *line, size_t n, size_t client,
+            size_t fwd, size_t fwdlen)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->line = line;
+    rec->len = n;
+    rec->naddr = 1;
+    rec->addr[0].len = (uint32_t)client;
+    rec->addr[0].kind = RET_ADDR_CLIENT;
+    if (fwdlen > 0) {
+        rec->addr[1].off = (uint32_t)fwd;
+        rec->addr[1].len = (uint32_t)fwdlen;
+        rec->addr[1].kind = RET_ADDR_FORWARDED;
+        rec->naddr = 2;
+    }
+}
+
 static void
 test_table(void)
 {
@@ -641,13 +661,7 @@ test_repeat_positions(bool wide)
                     memcpy(line + n, ip, m);
                     n += m;
                 }
-                memset(&rec, 0, sizeof(rec));
-                rec.line = line;
-                rec.len = n;
-                rec.naddr = 1;
-                rec.addr[0].off = 0;
-                rec.addr[0].len = (uint32_t)m;
-                rec.addr[0].kind = RET_ADDR_CLIENT;
+                span_record(&rec, line, n, m, 0, 0);
                 lines++;
                 if (ret_anonymizer_line(a, &rec, line, n, &out, &outlen,
                                         NULL) != RET_OK ||
@@ -683,7 +697,6 @@ test_many_repeats(void)
             const char *out = NULL;
             ret_record rec;
 
-            memset(&rec, 0, sizeof(rec));
             memcpy(line, ips[0], m0);
             n = m0;
             n += (size_t)sprintf(line + n, " \"GET /?");
@@ -693,19 +706,11 @@ test_many_repeats(void)
                 n += (size_t)sprintf(line + n, "a%zu=%s&", i, ip);
             }
             n += (size_t)sprintf(line + n, " HTTP/1.1\" ");
-            rec.line = line;
-            rec.naddr = 1;
-            rec.addr[0].len = (uint32_t)m0;
-            rec.addr[0].kind = RET_ADDR_CLIENT;
             if (nfwd) {
-                rec.addr[1].off = (uint32_t)n;
-                rec.addr[1].len = (uint32_t)m1;
-                rec.addr[1].kind = RET_ADDR_FORWARDED;
-                rec.naddr = 2;
                 memcpy(line + n, ips[1], m1);
                 n += m1;
             }
-            rec.len = n;
+            span_record(&rec, line, n, m0, n - m1, nfwd ? m1 : 0);
             if (!ok(ret_anonymizer_line(a, &rec, line, n, &out, &outlen,
                                         NULL) == RET_OK &&
                         !contains(out, outlen, ips[0], m0) &&
@@ -955,12 +960,7 @@ memo_line(ret_anonymizer *a, const char *ip, char *out, size_t outsize)
 
     n = (size_t)snprintf(line, sizeof(line), "%s - - \"GET /?ip=%s HTTP/1.1\"",
                          ip, ip);
-    memset(&rec, 0, sizeof(rec));
-    rec.line = line;
-    rec.len = n;
-    rec.naddr = 1;
-    rec.addr[0].len = (uint32_t)m;
-    rec.addr[0].kind = RET_ADDR_CLIENT;
+    span_record(&rec, line, n, m, 0, 0);
     if (ret_anonymizer_line(a, &rec, line, n, &o, &outlen, NULL) != RET_OK ||
         outlen >= outsize)
         return -1;
@@ -1166,15 +1166,7 @@ test_memo_pairs(void)
 
         n = (size_t)snprintf(line, sizeof(line), "%s %s - \"GET / HTTP/1.1\"",
                              c, f);
-        memset(&rec, 0, sizeof(rec));
-        rec.line = line;
-        rec.len = n;
-        rec.naddr = 2;
-        rec.addr[0].len = (uint32_t)strlen(c);
-        rec.addr[0].kind = RET_ADDR_CLIENT;
-        rec.addr[1].off = (uint32_t)strlen(c) + 1;
-        rec.addr[1].len = (uint32_t)strlen(f);
-        rec.addr[1].kind = RET_ADDR_FORWARDED;
+        span_record(&rec, line, n, strlen(c), strlen(c) + 1, strlen(f));
         ret_anonymizer_new(&fresh, NULL);
         if (ret_anonymizer_line(fresh, &rec, line, n, &fo, &wantlen, NULL) ==
                 RET_OK &&
