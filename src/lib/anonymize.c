@@ -49,7 +49,8 @@
  * setter of what masking depends on empties it. It holds addresses in
  * clear, as the line buffers do, and is wiped when the handle is freed.
  */
-#define MEMO_SLOTS 256 /* a power of two, at most 256 (memo_hash) */
+#define MEMO_BITS 10 /* 1024 slots of 128 bytes: inside a core's L2 */
+#define MEMO_SLOTS (1u << MEMO_BITS)
 #define MEMO_TEXT 46   /* the longest address text, brackets and port aside */
 #define MEMO_OUT 48
 
@@ -1123,7 +1124,7 @@ memo_hash(const char *t, size_t n)
         for (i = 0; i < n; i++)
             h = (h ^ (unsigned char)t[i]) * k;
     }
-    return (size_t)(h >> 56) & (MEMO_SLOTS - 1);
+    return (size_t)(h >> (64 - MEMO_BITS));
 }
 
 /* memcmp(x, y, n) == 0 for a field's text (n <= MEMO_TEXT), inline:
@@ -1329,6 +1330,59 @@ quad_masked(const ret_anonymizer *a, const ret_ip *ip, const char *t,
     return cut + 2 * (size_t)(4 - keep) - 1;
 }
 
+/*
+ * The masked text of the IPv6 address ip into o (MEMO_OUT bytes),
+ * without ret__anonymize_ip and ret__ip_format, in the usual settings:
+ * truncation to whole groups (g of them, 1 to 7), no increment, not
+ * written with a dotted tail. When none of the kept groups is zero, the
+ * longest run of zero groups is the masked tail: RFC 5952 writes the
+ * kept groups in lower case without leading zeros, then "::" (":0" for
+ * a single zero group, which is not compressed). A kept zero group, an
+ * address with an IPv4 one inside (masked with the IPv4 prefix: its
+ * first group is zero, or it is NAT64's 64:ff9b::/96) and a private one
+ * spared take the general way. Returns the length; 0 when it does not
+ * apply. *masked as quad_masked's.
+ */
+static size_t
+v6_masked(const ret_anonymizer *a, const ret_ip *ip, bool dotted, char *o,
+          bool *masked)
+{
+    const unsigned char *b = ip->bytes;
+    int g = a->v6bits / 16, i;
+    size_t n = 0;
+
+    if (a->method != RET_ANON_TRUNCATE || a->increment != 0 || dotted ||
+        (a->v6bits & 15) != 0 || g < 1 || g > 7)
+        return 0;
+    for (i = 0; i < g; i++)
+        if ((b[2 * i] | b[2 * i + 1]) == 0)
+            return 0;
+    if ((b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b) ||
+        (a->skip_private && ret_ip_is_private(ip)))
+        return 0;
+    for (i = 0; i < g; i++) {
+        uint32_t v = (uint32_t)b[2 * i] << 8 | b[2 * i + 1];
+        /* its four digits, the first in the low byte; a byte above 9
+         * takes 'a' - '0' - 10 more: '0'..'9', 'a'..'f' */
+        uint32_t x = (v >> 12) | (v >> 8 & 15) << 8 | (v >> 4 & 15) << 16 |
+                     (v & 15) << 24;
+        uint32_t big = ((x + UINT32_C(0x76767676)) >> 7) & 0x01010101u;
+        int lead = __builtin_clz(v) / 4 - 4; /* v > 0: 0 to 3 */
+
+        x += UINT32_C(0x30303030) + big * ('a' - '0' - 10);
+        x >>= 8 * lead; /* without the leading zeros */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap32(x); /* the low byte first in memory */
+#endif
+        memcpy(o + n, &x, 4); /* o has room: 7 groups and "::" are 37 */
+        n += (size_t)(4 - lead);
+        o[n++] = ':';
+    }
+    o[n++] = g == 7 ? '0' : ':';
+    *masked = true;
+    return n;
+}
+
 /* Keeps in slot m the field text[0..n) (n <= MEMO_TEXT), where its
  * address is and whether it was counted as masked; its masked text
  * (outn bytes) is in m->out, or goes there next. */
@@ -1354,9 +1408,12 @@ mask_span(ret_anonymizer *a, size_t s, size_t n, const struct span_parse *sp)
     bool masked;
 
     if (!sp->hit) {
-        if (m != NULL && sp->ip.family == 4 &&
-            (w = quad_masked(a, &sp->ip, a->line + at, sp->tok.len, m->out,
-                             &masked)) != 0) {
+        if (m != NULL &&
+            (w = sp->ip.family == 4
+                     ? quad_masked(a, &sp->ip, a->line + at, sp->tok.len,
+                                   m->out, &masked)
+                     : v6_masked(a, &sp->ip, sp->tok.dotted, m->out,
+                                 &masked)) != 0) {
             /* the slot filled first, then written as a hit */
             memo_keep(m, a->line + s, n, &sp->tok, masked, w);
         } else {

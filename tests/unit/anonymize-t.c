@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -1136,6 +1138,109 @@ test_quad_fast(void)
     is_int(badcount, 0, "IPv4 clients: the general path's counts");
 }
 
+/* A random IPv6 address text: a group zero, small or any; some private,
+ * NAT64 or IPv4-mapped; written canonical, in full, in upper case or
+ * with leading zeros. */
+static void
+v6_text(unsigned i, char *buf, size_t size)
+{
+    unsigned char b[16];
+    unsigned k;
+    char t[INET6_ADDRSTRLEN];
+
+    for (k = 0; k < 8; k++) {
+        unsigned r = rnd(), v = r % 4 == 0   ? 0
+                                : r % 4 == 1 ? (r >> 8) % 16
+                                             : (r >> 8) & 0xffff;
+
+        b[2 * k] = (unsigned char)(v >> 8);
+        b[2 * k + 1] = (unsigned char)v;
+    }
+    if (i % 10 == 3) /* fc00::/7 */
+        b[0] = 0xfd;
+    else if (i % 10 == 4) /* fe80::/10 */
+        b[0] = 0xfe, b[1] = 0x80;
+    else if (i % 10 == 5 || i % 10 == 6) { /* NAT64, mapped */
+        memset(b, 0, 12);
+        if (i % 10 == 5)
+            b[1] = 0x64, b[2] = 0xff, b[3] = 0x9b;
+        else
+            b[10] = b[11] = 0xff;
+    }
+    inet_ntop(AF_INET6, b, t, sizeof(t));
+    switch (i % 4) {
+    case 0:
+        snprintf(buf, size, "%s", t);
+        break;
+    case 1:
+    case 3: {
+        size_t n = 0;
+
+        for (k = 0; k < 8; k++)
+            n += (size_t)snprintf(buf + n, size - n,
+                                  i % 4 == 1 ? "%s%x" : "%s%04x",
+                                  k > 0 ? ":" : "",
+                                  (unsigned)b[2 * k] << 8 | b[2 * k + 1]);
+        break;
+    }
+    default:
+        for (k = 0; t[k] != '\0'; k++)
+            buf[k] = (char)toupper((unsigned char)t[k]);
+        buf[k] = '\0';
+        break;
+    }
+}
+
+/* IPv6 client fields in the usual settings (truncation to whole groups)
+ * are masked without the formatter: the same text and counts as
+ * ret__anonymize_ip and ret__ip_format give, at every prefix (whole
+ * groups and not), with kept zero groups, private ones spared or not,
+ * NAT64 and mapped ones (the IPv4 prefix), first seen and from the
+ * memo. */
+static void
+test_v6_fast(void)
+{
+    static const int prefixes[] = {0, 16, 32, 48, 64, 80, 96, 112, 128, 40};
+    unsigned pi, sk, i, bad = 0, badcount = 0, lines = 0;
+
+    for (pi = 0; pi < sizeof(prefixes) / sizeof(prefixes[0]); pi++) {
+        for (sk = 0; sk < 2; sk++) {
+            ret_anonymizer *a;
+            char ips[300][48];
+
+            ret_anonymizer_new(&a, NULL);
+            ret_anonymizer_set_prefix(a, 24, prefixes[pi], NULL);
+            ret_anonymizer_set_skip_private(a, sk);
+            for (i = 0; i < 300; i++)
+                v6_text(i, ips[i], sizeof(ips[i]));
+            for (i = 0; i < 1500; i++) {
+                const char *ip = ips[(i < 300 ? i : rnd()) % 300];
+                char want[256], m[64], got[256];
+                ret_anon_counts c0, c1;
+                bool masked = false;
+
+                general_text(a, ip, sk, m, &masked);
+                snprintf(want, sizeof(want),
+                         "%s - - \"GET /?ip=%s HTTP/1.1\"", m, m);
+                ret_anonymizer_counts(a, &c0);
+                lines++;
+                if (memo_line(a, ip, got, sizeof(got)) != 0 ||
+                    strcmp(got, want) != 0) {
+                    if (bad++ == 0)
+                        diag("/%d %s: %s, not %s", prefixes[pi], ip, got,
+                             want);
+                }
+                ret_anonymizer_counts(a, &c1);
+                if (c1.addresses - c0.addresses != (masked ? 2u : 0u))
+                    badcount++;
+            }
+            ret_anonymizer_free(a);
+        }
+    }
+    is_int(bad, 0, "IPv6 clients: the general path's text (%u lines)", lines);
+    is_int(badcount, 0, "IPv6 clients: the general path's counts");
+}
+
 /* Two address spans of a line whose texts share a memo slot, the first
  * not in the memo and the second in it: the first one's result, stored
  * in the slot, is not what the second is written as. Over a pool of
@@ -1202,6 +1307,7 @@ main(void)
     test_append();
     test_memo();
     test_quad_fast();
+    test_v6_fast();
     test_memo_pairs();
     is_int(ret_anonymizer_new(NULL, NULL), RET_E_INVAL, "new(NULL)");
     ret_anonymizer_free(NULL);
