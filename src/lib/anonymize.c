@@ -484,7 +484,7 @@ reserve(ret_anonymizer *a, size_t n)
     return grow(a, n);
 }
 
-static void
+static inline void
 put(ret_anonymizer *a, const char *p, size_t n)
 {
     if (!reserve(a, n))
@@ -1105,22 +1105,29 @@ struct span_parse {
     struct memo *slot;
 };
 
-/* A hash of the n bytes at t, 0 .. MEMO_SLOTS - 1. */
+/* A hash of the n bytes at t, 0 .. MEMO_SLOTS - 1: of its first
+ * sixteen bytes and its last eight (overlapping: the whole text up to
+ * 24 bytes, any IPv6 address of lower-case groups a /64 or a longer one
+ * apart; longer texts that differ only in between share a slot, which
+ * same_text tells apart), or of each byte of a text shorter than 8. */
 static inline size_t
 memo_hash(const char *t, size_t n)
 {
     const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
-    uint64_t h = n * k, w;
+    uint64_t h, w, v;
     size_t i;
 
     if (n >= 8) {
-        for (i = 0; i + 8 < n; i += 8) {
-            memcpy(&w, t + i, 8);
-            h = (h ^ w) * k;
+        memcpy(&w, t, 8);
+        h = w * k;
+        if (n > 16) {
+            memcpy(&v, t + 8, 8);
+            h = (h ^ v) * k;
         }
-        memcpy(&w, t + n - 8, 8); /* the last eight, overlapping */
-        h = (h ^ w) * k;
+        memcpy(&v, t + n - 8, 8);
+        h = (h ^ v ^ n) * k;
     } else {
+        h = n * k;
         for (i = 0; i < n; i++)
             h = (h ^ (unsigned char)t[i]) * k;
     }
