@@ -938,11 +938,11 @@ same_bytes(const char *a, const char *b, size_t n)
 /* The first of the candidate places base + (each bit of z) that holds
  * the whole needle, or NULL: the places' first and last bytes match. */
 static inline const char *
-first_hit(const char *hay, size_t base, unsigned z, const char *needle,
+first_hit(const char *hay, size_t base, uint64_t z, const char *needle,
           size_t m)
 {
     while (z != 0) {
-        size_t k = base + (size_t)__builtin_ctz(z);
+        size_t k = base + (size_t)__builtin_ctzll(z);
 
         z &= z - 1;
         if (same_bytes(hay + k + 1, needle + 1, m - 2))
@@ -1047,8 +1047,8 @@ ends32(const char *p, size_t m, __m256i f, __m256i l)
         _mm256_and_si256(_mm256_cmpeq_epi8(x, f), _mm256_cmpeq_epi8(y, l)));
 }
 
-/* find_text, 32 positions at a time (AVX2), for m >= 2: a short hay
- * by find_text itself. */
+/* find_text, 64 then 32 positions at a time (AVX2), for m >= 2: a
+ * short hay by find_text itself. */
 __attribute__((target("avx2"))) static const char *
 find_text_wide(const char *hay, size_t n, const char *needle, size_t m)
 {
@@ -1059,13 +1059,19 @@ find_text_wide(const char *hay, size_t n, const char *needle, size_t m)
 
     if (n < m - 1 + 32)
         return find_text(hay, n, needle, m);
-    for (;;) {
+    /* a line is mostly 150 to 300 bytes: half the loop's turns */
+    for (; i + m - 1 + 64 <= n; i += 64) {
+        uint64_t z = ends32(hay + i, m, f, l) |
+                     (uint64_t)ends32(hay + i + 32, m, f, l) << 32;
+
+        if ((hit = first_hit(hay, i, z, needle, m)) != NULL)
+            return hit;
+    }
+    if (i + m - 1 + 32 <= n) {
         if ((hit = first_hit(hay, i, ends32(hay + i, m, f, l), needle, m)) !=
             NULL)
             return hit;
         i += 32;
-        if (i + m - 1 + 32 > n)
-            break;
     }
     if (i + m > n)
         return NULL; /* no position left */
