@@ -227,19 +227,21 @@ run_block(struct worker *wk, struct block *b)
     b->st = RET_OK;
     for (i = 0; line < end; line += len, i++) {
         const ret_record *rec = NULL;
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
         ret_status st;
 
-        len = nl != NULL ? (size_t)(nl - line) + 1 : (size_t)(end - line);
-
         if (wk->p != NULL) {
-            st = ret_parser_parse(wk->p, line, len, &rec, NULL);
+            /* the parser finds where the line ends: for most lines in
+             * the walk that reads it anyway */
+            st = ret__parser_parse_next(wk->p, line, end, &len, &rec, NULL);
             if (st != RET_OK) {
                 rec = NULL;
                 if (st == RET_E_PARSE && !add_bad(b, i))
                     goto oom;
             }
         } else {
+            const char *nl = memchr(line, '\n', (size_t)(end - line));
+
+            len = nl != NULL ? (size_t)(nl - line) + 1 : (size_t)(end - line);
             before = ret__anonymizer_failclosed(wk->a);
         }
         if ((st = ret__anonymizer_line_append(wk->a, rec, line, len, &b->out,

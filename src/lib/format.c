@@ -726,8 +726,10 @@ ret_format_free(ret_format *f)
 
 /* ---- filling records ------------------------------------------------ */
 
-void
-ret__rec_reset(ret_record *r, const char *line, size_t len)
+/* ret__rec_reset, inlined where a line takes few steps besides
+ * (quick_body) */
+static inline __attribute__((always_inline)) void
+rec_reset(ret_record *r, const char *line, size_t len)
 {
     size_t i;
 
@@ -760,13 +762,19 @@ ret__rec_reset(ret_record *r, const char *line, size_t len)
     r->addr_overflow = false;
 }
 
+void
+ret__rec_reset(ret_record *r, const char *line, size_t len)
+{
+    rec_reset(r, line, len);
+}
+
 ret_status
 ret__parse_fail(ret_error *err, const char *reason, size_t column)
 {
     return ret__fail(err, RET_E_PARSE, "%s: column %zu", reason, column);
 }
 
-static void
+static inline __attribute__((always_inline)) void
 add_addr(ret_record *r, size_t off, size_t n, ret_addr_kind kind)
 {
     if (n == 0 || (n == 1 && r->line[off] == '-'))
@@ -1094,7 +1102,7 @@ split_request(ret_record *r, const char *p, size_t n)
         split_uri(r, t, tn, false);
 }
 
-static inline bool
+static inline __attribute__((always_inline)) bool
 parse_uint(const char *p, size_t n, int64_t *v)
 {
     int64_t x = 0;
@@ -1464,11 +1472,12 @@ time_clf_cached(ret_parser *ps, const char *p, size_t n, int64_t *utc,
         ps->clf_have = true;
         /* quick_combined compares the bracket with this; a ']' inside it
          * (which ret__time_clf does not accept anyway) would hide the
-         * bracket's end */
+         * bracket's end, a '\n' the line's (quick_line) */
         ps->clf_tmpl[0] = '[';
         memcpy(ps->clf_tmpl + 1, p, 26);
         memcpy(ps->clf_tmpl + 27, "] \"", 3);
-        ps->clf_tmpl_ok = memchr(p, ']', 26) == NULL;
+        ps->clf_tmpl_ok = memchr(p, ']', 26) == NULL &&
+                          memchr(p, '\n', 26) == NULL;
     }
     return true;
 }
@@ -1734,29 +1743,55 @@ space_after(const char *l, size_t i, size_t e)
  * status and bytes need no search of their own. quotes_*() put the first
  * four '"' of l[i..e) in q[] and tell whether the fifth is the line's
  * last byte (no more then). They read l[e-32..e): e >= 32, i < e.
+ *
+ * lines_*() walk the same way where the line's end is not known yet:
+ * l[i..e) is the rest of a block of lines, and the line ends at its
+ * first '\n', so that one walk reads the line for both. The walk takes
+ * the '\n' with the '"': the line is the usual one when its first five
+ * are '"' and a '\n' (or "\r\n") follows the fifth. They put the five in
+ * q[] and the index of the '\n' in *nl, and read no byte of l[e..).
  */
 #ifdef __SSE2__
-/* The '"' among the 32 bytes at p, as bits. */
+/* The '"' (and with nl the '\n') among the 32 bytes at p, as bits. */
 static inline uint32_t
-look_narrow(const char *p)
+look_narrow(const char *p, bool nl)
 {
-    const __m128i dq = _mm_set1_epi8('"');
+    const __m128i dq = _mm_set1_epi8('"'), lf = _mm_set1_epi8('\n');
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p),
+            b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
 
-    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
-               _mm_loadu_si128((const __m128i *)(const void *)p), dq)) |
-           (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
-               _mm_loadu_si128((const __m128i *)(const void *)(p + 16)), dq))
-               << 16;
+    if (nl) {
+        a = _mm_or_si128(_mm_cmpeq_epi8(a, dq), _mm_cmpeq_epi8(a, lf));
+        b = _mm_or_si128(_mm_cmpeq_epi8(b, dq), _mm_cmpeq_epi8(b, lf));
+    } else {
+        a = _mm_cmpeq_epi8(a, dq);
+        b = _mm_cmpeq_epi8(b, dq);
+    }
+    return (uint32_t)_mm_movemask_epi8(a) |
+           (uint32_t)_mm_movemask_epi8(b) << 16;
 }
 
 #ifdef RET_SCAN_WIDE
-/* look_narrow in one AVX2 compare. */
+/* look_narrow in one AVX2 compare (with nl, a lookup and a compare). */
 __attribute__((target("avx2"))) static inline uint32_t
-look_wide(const char *p)
+look_wide(const char *p, bool nl)
 {
-    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
-        _mm256_loadu_si256((const __m256i *)(const void *)p),
-        _mm256_set1_epi8('"')));
+    const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+
+    if (nl) {
+        /* each byte looked up by its low four bits (0 for one of 0x80
+         * and above) in a table that holds '"' at 2, '\n' at 10 and
+         * 0xff elsewhere: equal only for '"' and '\n'. One constant
+         * where two would be set up again at each quote. */
+        const __m256i t = _mm256_setr_epi8(
+            -1, -1, '"', -1, -1, -1, -1, -1, -1, -1, '\n', -1, -1, -1, -1, -1,
+            -1, -1, '"', -1, -1, -1, -1, -1, -1, -1, '\n', -1, -1, -1, -1, -1);
+
+        return (uint32_t)_mm256_movemask_epi8(
+            _mm256_cmpeq_epi8(_mm256_shuffle_epi8(t, a), a));
+    }
+    return (uint32_t)_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(a, _mm256_set1_epi8('"')));
 }
 #else
 #define look_wide look_narrow
@@ -1765,10 +1800,10 @@ look_wide(const char *p)
 /* The '"' of l[base..base+32), the last look ending at e (its bytes
  * before base shifted out). */
 static inline __attribute__((always_inline)) uint32_t
-look_at(const char *l, size_t base, size_t e, bool wide)
+look_at(const char *l, size_t base, size_t e, bool wide, bool nl)
 {
     const char *p = e - base >= 32 ? l + base : l + e - 32;
-    uint32_t m = wide ? look_wide(p) : look_narrow(p);
+    uint32_t m = wide ? look_wide(p, nl) : look_narrow(p, nl);
 
     return e - base >= 32 ? m : m >> (32 - (e - base));
 }
@@ -1781,14 +1816,14 @@ struct quote_walk {
 
 /* The next '"' of the walk, e when there is none. */
 static inline __attribute__((always_inline)) size_t
-next_quote(const char *l, size_t e, struct quote_walk *w, bool wide)
+next_quote(const char *l, size_t e, struct quote_walk *w, bool wide, bool nl)
 {
     size_t k;
 
     while (w->m == 0) {
         if ((w->base += 32) >= e)
             return e;
-        w->m = look_at(l, w->base, e, wide);
+        w->m = look_at(l, w->base, e, wide, nl);
     }
     k = w->base + (size_t)__builtin_ctz(w->m);
     w->m &= w->m - 1;
@@ -1800,13 +1835,60 @@ next_quote(const char *l, size_t e, struct quote_walk *w, bool wide)
 static inline __attribute__((always_inline)) bool
 five_quotes(const char *l, size_t i, size_t e, size_t *q, bool wide)
 {
-    struct quote_walk w = {i, look_at(l, i, e, wide)};
+    struct quote_walk w = {i, look_at(l, i, e, wide, false)};
 
-    q[0] = next_quote(l, e, &w, wide);
-    q[1] = next_quote(l, e, &w, wide);
-    q[2] = next_quote(l, e, &w, wide);
-    q[3] = next_quote(l, e, &w, wide);
-    return q[3] < e && next_quote(l, e, &w, wide) == e - 1;
+    q[0] = next_quote(l, e, &w, wide, false);
+    q[1] = next_quote(l, e, &w, wide, false);
+    q[2] = next_quote(l, e, &w, wide, false);
+    q[3] = next_quote(l, e, &w, wide, false);
+    return q[3] < e && next_quote(l, e, &w, wide, false) == e - 1;
+}
+
+/* next_quote for lines_*(): the block mostly goes on far beyond the
+ * line, so that a look is mostly a whole one, told by one compare. */
+static inline __attribute__((always_inline)) size_t
+next_quote_nl(const char *l, size_t e, struct quote_walk *w, bool wide)
+{
+    size_t k;
+
+    while (w->m == 0) {
+        if ((w->base += 32) + 32 <= e)
+            w->m = wide ? look_wide(l + w->base, true)
+                        : look_narrow(l + w->base, true);
+        else if (w->base < e)
+            w->m = look_at(l, w->base, e, wide, true);
+        else
+            return e;
+    }
+    k = w->base + (size_t)__builtin_ctz(w->m);
+    w->m &= w->m - 1;
+    return k;
+}
+
+static inline __attribute__((always_inline)) bool
+five_quotes_nl(const char *l, size_t i, size_t e, size_t *q, size_t *nl,
+               bool wide)
+{
+    struct quote_walk w = {i, look_at(l, i, e, wide, true)};
+    size_t k;
+
+    q[0] = next_quote_nl(l, e, &w, wide);
+    q[1] = next_quote_nl(l, e, &w, wide);
+    q[2] = next_quote_nl(l, e, &w, wide);
+    q[3] = next_quote_nl(l, e, &w, wide);
+    if ((k = q[4] = next_quote_nl(l, e, &w, wide)) >= e)
+        return false;
+    /* each is a '"' or a '\n', so all are '"' when their bytes' AND is
+     * (0x22 & 0x0a is neither): no '\n' before the fifth */
+    if ((l[q[0]] & l[q[1]] & l[q[2]] & l[q[3]] & l[k]) != '"')
+        return false;
+    if (e - k >= 2 && l[k + 1] == '\n')
+        *nl = k + 1;
+    else if (e - k >= 3 && l[k + 1] == '\r' && l[k + 2] == '\n')
+        *nl = k + 2;
+    else
+        return false;
+    return true;
 }
 
 static bool
@@ -1815,12 +1897,24 @@ quotes_narrow(const char *l, size_t i, size_t e, size_t *q)
     return five_quotes(l, i, e, q, false);
 }
 
+static bool
+lines_narrow(const char *l, size_t i, size_t e, size_t *q, size_t *nl)
+{
+    return five_quotes_nl(l, i, e, q, nl, false);
+}
+
 #ifdef RET_SCAN_WIDE
 /* A user agent is mostly 60 to 150 bytes: half the looks. */
 __attribute__((target("avx2"))) static bool
 quotes_wide(const char *l, size_t i, size_t e, size_t *q)
 {
     return five_quotes(l, i, e, q, true);
+}
+
+__attribute__((target("avx2"))) static bool
+lines_wide(const char *l, size_t i, size_t e, size_t *q, size_t *nl)
+{
+    return five_quotes_nl(l, i, e, q, nl, true);
 }
 #endif
 #else
@@ -1834,11 +1928,24 @@ quotes_narrow(const char *l, size_t i, size_t e, size_t *q)
             return false;
     return index_of(l, i, e, '"') == e - 1;
 }
+
+/* Without SSE2 the caller finds the line's end first (memchr). */
+static bool
+lines_narrow(const char *l, size_t i, size_t e, size_t *q, size_t *nl)
+{
+    (void)l;
+    (void)i;
+    (void)e;
+    (void)q;
+    (void)nl;
+    return false;
+}
 #endif
 
 #ifndef RET_SCAN_WIDE
 /* No AVX2 variant here: ps->wide is never set. */
 #define quotes_wide quotes_narrow
+#define lines_wide lines_narrow
 #endif
 
 /* The client's end when it is one token of no byte below '-' (no list
@@ -1897,6 +2004,18 @@ clf_bracket_cached(const ret_parser *ps, const char *p)
 #endif
 }
 
+/* No '\n' in l[i..j) (the short fields before the time, mostly "-")? */
+static inline bool
+no_nl(const char *l, size_t i, size_t j)
+{
+    if (j - i > 8)
+        return ret__find_byte(l + i, l + j, '\n') == NULL;
+    for (; i < j; i++)
+        if (l[i] == '\n')
+            return false;
+    return true;
+}
+
 /*
  * A combined line as most are written, in the RET_PARSE_ADDRESSES scope:
  * the client one token not after a quote, the time Apache's 26 bytes,
@@ -1906,12 +2025,20 @@ clf_bracket_cached(const ret_parser *ps, const char *p)
  * bytes); the addresses are stored as the same calls store them, and
  * nothing else is. False for any other line, which scan_combined then
  * reads whole: this only decides sooner where the line is the usual one.
+ *
+ * With to_nl, l[0..e) is a block of lines and the line is the one that
+ * starts it: its first '\n' ends it (in *nl). The steps before the
+ * quotes then find what they find in the line alone when no '\n' lies
+ * in what they step over: the client (client_end stops at a '\n'; the
+ * general way is checked), %l and %u (checked) and the bracket (the
+ * template has none; the long way is checked); the walk of the quotes
+ * stops at the first one.
  */
-static bool
-quick_combined(ret_parser *ps, const char *l, size_t e)
+static inline __attribute__((always_inline)) bool
+quick_body(ret_parser *ps, const char *l, size_t e, bool to_nl, size_t *nl)
 {
     ret_record *r = &ps->rec;
-    size_t c0, c1, c2, b, q[4];
+    size_t c0, c1, c2, b, q[5];
     bool one;
     int64_t v;
     int32_t o;
@@ -1933,17 +2060,28 @@ quick_combined(ret_parser *ps, const char *l, size_t e)
     /* "[dd/Mon/yyyy:hh:mm:ss +hhmm] \"" after the user */
     if (e - c2 < 33)
         return false;
+    if (to_nl && (one && c1 == c0 + 2 && c2 == c1 + 2
+                      ? l[c0 + 1] == '\n' || l[c1 + 1] == '\n'
+                      : !no_nl(l, one ? c0 + 1 : 0, c2)))
+        return false;
     if (!clf_bracket_cached(ps, l + c2 + 1) &&
         (l[c2 + 1] != '[' || index_of(l, c2 + 2, c2 + 29, ']') != c2 + 28 ||
          l[c2 + 29] != ' ' || l[c2 + 30] != '"' ||
+         (to_nl && !no_nl(l, c2 + 2, c2 + 28)) ||
          !time_clf_cached(ps, l + c2 + 2, 26, &v, &o)))
         return false;
     /* five quotes: the request's end, the referer's two, the user
      * agent's two, the last ending the line */
-    if (!(ps->wide ? quotes_wide(l, c2 + 31, e, q)
-                   : quotes_narrow(l, c2 + 31, e, q)) ||
-        l[e - 2] == '\\' || l[q[0] - 1] == '\\' ||
-        l[q[2] - 1] == '\\')
+    if (to_nl) {
+        if (!(ps->wide ? lines_wide(l, c2 + 31, e, q, nl)
+                       : lines_narrow(l, c2 + 31, e, q, nl)))
+            return false;
+        e = q[4] + 1; /* what ret_parser_parse keeps of the line */
+    } else if (!(ps->wide ? quotes_wide(l, c2 + 31, e, q)
+                          : quotes_narrow(l, c2 + 31, e, q))) {
+        return false;
+    }
+    if (l[e - 2] == '\\' || l[q[0] - 1] == '\\' || l[q[2] - 1] == '\\')
         return false;
     /* "\" " then status, ' ', bytes, " \"" (digits or '-': no space or
      * quote in them) */
@@ -1958,7 +2096,7 @@ quick_combined(ret_parser *ps, const char *l, size_t e)
     /* the referer, "\" \"" */
     if (l[q[2] + 1] != ' ' || q[3] != q[2] + 2)
         return false;
-    ret__rec_reset(r, l, e);
+    rec_reset(r, l, e);
     if (!one)
         ret__rec_addr_list(r, 0, c0, RET_ADDR_CLIENT);
     else if (!(c0 == 1 && l[0] == ':'))
@@ -1967,6 +2105,20 @@ quick_combined(ret_parser *ps, const char *l, size_t e)
         ret__rec_scan_addrs(r, c0 + 1, c1 - c0 - 1);
     /* sorted already: the client's addresses come before %l's */
     return true;
+}
+
+static bool
+quick_combined(ret_parser *ps, const char *l, size_t e)
+{
+    return quick_body(ps, l, e, false, NULL);
+}
+
+/* quick_combined of the line that starts l[0..e), a block of lines;
+ * *nl the index of its '\n'. */
+static bool
+quick_line(ret_parser *ps, const char *l, size_t e, size_t *nl)
+{
+    return quick_body(ps, l, e, true, nl);
 }
 
 static ret_status
@@ -2285,6 +2437,28 @@ ret_parser_parse(ret_parser *p, const char *line, size_t len,
     else
         *rec = &p->rec;
     return RET_OK;
+}
+
+ret_status
+ret__parser_parse_next(ret_parser *p, const char *line, const char *end,
+                       size_t *len, const ret_record **rec, ret_error *err)
+{
+    const char *nl;
+    size_t n;
+
+    /* ret_parser_parse's way for a combined line ending in "\"\n" (or
+     * "\"\r\n"): not a comment nor blank, and what it keeps of the line
+     * is what quick_line read */
+    if (p->combined && p->rec.addr_only && line[0] != '#' &&
+        quick_line(p, line, (size_t)(end - line), &n) && n < UINT32_MAX) {
+        p->partial = false;
+        *len = n + 1;
+        *rec = &p->rec;
+        return RET_OK;
+    }
+    nl = memchr(line, '\n', (size_t)(end - line));
+    *len = nl != NULL ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+    return ret_parser_parse(p, line, *len, rec, err);
 }
 
 /* ---- record accessors ---------------------------------------------- */

@@ -519,6 +519,14 @@ RET_HIDDEN bool ret__parser_keeps_state(const ret_parser *p);
 /* Gives the fork dst the state src has now (src: its parent, or another
  * fork of it). */
 RET_HIDDEN void ret__parser_copy_state(ret_parser *dst, const ret_parser *src);
+/* format.c: ret_parser_parse of the first line of [line, end) (line <
+ * end), the bytes up to and with its first '\n' or all of them, whose
+ * length it puts in *len: a combined line's end found in the same walk
+ * as its quotes. */
+RET_HIDDEN ret_status ret__parser_parse_next(ret_parser *p, const char *line,
+                                             const char *end, size_t *len,
+                                             const ret_record **rec,
+                                             ret_error *err);
 /* Fills buf from getrandom() (or /dev/urandom). */
 RET_HIDDEN ret_status ret__random_bytes(void *buf, size_t len,
                                         ret_error *err);

@@ -1,7 +1,10 @@
 /* fuzz-line.c - the record parser: each line of the input through every
  * preset and a few custom formats. Checks that every slice and address
- * lies inside the line, and that the combined preset's own scanner, in
- * both scopes, reads each line as the generic scanner does. */
+ * lies inside the line, that the combined preset's own scanner, in
+ * both scopes, reads each line as the generic scanner does, and that
+ * ret__parser_parse_next, given the rest of the input (a copy of its
+ * exact size), finds each line's end and reads the line as memchr and
+ * ret_parser_parse do, with the wide search of the quotes and without. */
 #include "format-int.h"
 
 #include <stdlib.h>
@@ -69,6 +72,47 @@ same(ret_parser *p, const ret_record *g, ret_status sg, const char *line,
     }
 }
 
+/* The line at line of [line, end) through ret__parser_parse_next: the
+ * length len, the result sr and the record r (of the same line at
+ * another address, ref) that ret_parser_parse gave. */
+static void
+same_next(ret_parser *p, const ret_record *r, ret_status sr, size_t len,
+          const char *ref, const char *line, const char *end)
+{
+    const ret_record *x = NULL;
+    ret_error err;
+    size_t i, n, off[2], cnt[2];
+    ret_addr_kind k[2];
+    const char *fp[2];
+    int64_t t[2];
+    int32_t o[2];
+
+    if (ret__parser_parse_next(p, line, end, &n, &x, &err) != sr || n != len)
+        abort();
+    if (sr != RET_OK)
+        return;
+    if (x->line != line || x->len != r->len ||
+        ret_record_status(x) != ret_record_status(r) ||
+        ret_record_bytes(x) != ret_record_bytes(r) ||
+        ret_record_time(x, &t[0], &o[0]) != ret_record_time(r, &t[1], &o[1]) ||
+        (ret_record_time(r, NULL, NULL) && (t[0] != t[1] || o[0] != o[1])))
+        abort();
+    if ((n = ret_record_address_count(x)) != ret_record_address_count(r))
+        abort();
+    for (i = 0; i < n; i++)
+        if (!ret_record_address(x, i, &off[0], &cnt[0], &k[0]) ||
+            !ret_record_address(r, i, &off[1], &cnt[1], &k[1]) ||
+            off[0] != off[1] || cnt[0] != cnt[1] || k[0] != k[1])
+            abort();
+    for (i = 0; i < RET_F__COUNT; i++) {
+        int a = ret_record_field(x, (ret_field)i, &fp[0], &cnt[0]);
+        int b = ret_record_field(r, (ret_field)i, &fp[1], &cnt[1]);
+
+        if (a != b || (a && (fp[0] - line != fp[1] - ref || cnt[0] != cnt[1])))
+            abort();
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -80,6 +124,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     ret_format *cf = NULL;
     ret_parser *gen = NULL, *all = NULL, *adr = NULL;
+    /* parse_next: the references (ret_parser_parse) and the parsers
+     * given the rest of the input, the addresses scope wide and narrow
+     * and the whole record */
+    ret_parser *ref[3] = {NULL}, *nxt[3] = {NULL};
+    char *copy = malloc(size > 0 ? size : 1);
 
     for (i = 0; i < NSPECS; i++)
         if (ret_format_compile(specs[i], &f[i], &err) != RET_OK ||
@@ -92,6 +141,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     ret__parser_set_generic(gen);
     ret_parser_set_scope(adr, RET_PARSE_ADDRESSES);
+    if (copy == NULL)
+        abort();
+    memcpy(copy, data, size);
+    for (i = 0; i < 3; i++) {
+        if (ret_parser_new(cf, &ref[i], &err) != RET_OK ||
+            ret_parser_new(cf, &nxt[i], &err) != RET_OK)
+            abort();
+        if (i < 2) {
+            ret_parser_set_scope(ref[i], RET_PARSE_ADDRESSES);
+            ret_parser_set_scope(nxt[i], RET_PARSE_ADDRESSES);
+        }
+        (void)ret__parser_set_wide(ref[i], i != 1);
+        (void)ret__parser_set_wide(nxt[i], i != 1);
+    }
     while (s < e) {
         const char *nl = memchr(s, '\n', (size_t)(e - s));
         size_t len = nl ? (size_t)(nl - s) + 1 : (size_t)(e - s);
@@ -108,8 +171,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sg = ret_parser_parse(gen, s, len, &g, &err);
         same(all, g, sg, s, len, true);
         same(adr, g, sg, s, len, false);
+        for (i = 0; i < 3; i++) {
+            const ret_record *r = NULL;
+            ret_status sr = ret_parser_parse(ref[i], s, len, &r, &err);
+            size_t at = (size_t)(s - (const char *)data);
+
+            same_next(nxt[i], r, sr, len, s, copy + at, copy + size);
+        }
         s += len;
     }
+    for (i = 0; i < 3; i++) {
+        ret_parser_free(ref[i]);
+        ret_parser_free(nxt[i]);
+    }
+    free(copy);
     ret_parser_free(gen);
     ret_parser_free(all);
     ret_parser_free(adr);

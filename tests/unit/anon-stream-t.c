@@ -608,6 +608,16 @@ main(void)
     check_all("XFF, CRLF, no final newline", &regex, &b);
     free(b.p);
     memset(&b, 0, sizeof(b));
+    /* the combined preset, whose parser finds where most lines end in
+     * its walk of their quotes: a '\n' anywhere in a line ends it */
+    gen_combined(&b, 3000, false, true, true);
+    for (unsigned i = 0; i < 400; i++)
+        b.p[rnd((unsigned)b.n)] = i % 4 == 0 ? '\r' : '\n';
+    b.n--; /* no final newline */
+    check_all("combined, CRLF, newlines inside the fields", &combined, &b);
+    check_all("combined, CRLF, newlines inside the fields", &autof, &b);
+    free(b.p);
+    memset(&b, 0, sizeof(b));
     gen_json(&b, 2000);
     check_all("JSON lines", &json, &b);
     check_all("JSON lines", &autof, &b);

@@ -1441,6 +1441,177 @@ test_specialized(void)
     close_p(&nar);
 }
 
+/*
+ * ret__parser_parse_next (a combined line's end found in its walk of the
+ * quotes) against memchr + ret_parser_parse, on blocks of mutated lines:
+ * '\n' inside the fields, "\r\n", NUL bytes, quotes anywhere, comments,
+ * blank and short lines, no final newline. Each block is a buffer of its
+ * own exact size, so that a read past its end is caught (ASan). The
+ * same lengths, results, messages and records, with the wide search of
+ * the quotes and the narrow one, in both scopes.
+ */
+static void
+test_parse_next(void)
+{
+    static const char *const seeds[] = {
+        combined_line,
+        "2001:db8::1, 10.0.0.1 - - [01/Dec/2026:10:00:00 +0100] \"GET /a?b=1 "
+        "HTTP/1.1\" 200 512 \"https://x.example/\" \"Mozilla/5.0 (X11)\"",
+        "192.0.2.1 - frank [01/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" "
+        "200 - \"-\" \"-\"",
+        "192.0.2.1 id=192.0.2.3 - [01/Dec/2026:10:00:00 +0000] \"GET "
+        "/x?ip=192.0.2.1 HTTP/1.1\" 200 - \"http://192.0.2.1/\" \"ua\"",
+        "2001:db8:1::7 - - [01/Dec/2026:10:00:00 +0000] \"\" 404 17 \"\" \"\"",
+        "203.0.113.77 - - [01/Dec/2026:10:00:01 +0000] \"GET /downloads/"
+        "preisblatt-2026.pdf?utm_source=newsletter HTTP/1.1\" 200 48213 "
+        "\"https://www.example.org/search?q=strom&page=2\" \"Mozilla/5.0 "
+        "(Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/131.0.0.0 Safari/537.36\"",
+        "\"192.0.2.1\" - - [01/Dec/2026:10:00:00 +0000] \"POST / HTTP/2.0\" "
+        "201 0 \"-\" \"a \\\"b\\\" c\" extra 192.0.2.2",
+        "10.1.2.3 - - [02/Dec/2026:23:59:59 -0500] \"GET /x HTTP/1.0\" 304 0 "
+        "\"-\" \"curl/8\"",
+        "# 192.0.2.9 - - [01/Dec/2026:10:00:00 +0000] \"GET /\" 200 1 \"-\" "
+        "\"-\"",
+        "short 192.0.2.4",
+        "",
+        " \t ",
+    };
+    static const char noise[] = "\n\n\r\"\"\0 []\\-,:/09aZ\t";
+    enum { NP = 4 };
+    struct P ref[NP], nxt[NP];
+    char blk[4096], a[2048], b[2048];
+    unsigned seed = 4242, bad = 0, lines = 0, quick = 0, nonl = 0, k;
+    size_t iters = 40000, it;
+    bool wide;
+
+    /* 0, 1: the addresses scope, wide and narrow; 2: the whole record;
+     * 3: an auto parser (detecting, then combined) */
+    for (k = 0; k < NP; k++) {
+        open_p(&ref[k], k == 3 ? "auto" : "combined");
+        open_p(&nxt[k], k == 3 ? "auto" : "combined");
+        if (k != 2) {
+            ret_parser_set_scope(ref[k].p, RET_PARSE_ADDRESSES);
+            ret_parser_set_scope(nxt[k].p, RET_PARSE_ADDRESSES);
+        }
+    }
+    wide = ret__parser_set_wide(nxt[0].p, true);
+    ret__parser_set_wide(ref[0].p, true);
+    ok(!ret__parser_set_wide(nxt[1].p, false) &&
+           !ret__parser_set_wide(ref[1].p, false),
+       "the narrow search for the block's lines");
+    diag("the wide search is %s", wide ? "on" : "not available here");
+    for (it = 0; it < iters; it++) {
+        size_t n = 0, nl = 1 + (size_t)rand_r(&seed) % 6, j;
+        char *buf;
+
+        for (j = 0; j < nl; j++) {
+            const char *sd = seeds[(size_t)rand_r(&seed) %
+                                   (rand_r(&seed) % 4 == 0
+                                        ? sizeof(seeds) / sizeof(seeds[0])
+                                        : 6)];
+            size_t sn = strlen(sd), start = n, m, nm;
+
+            if (n + sn + 8 > sizeof(blk))
+                break;
+            memcpy(blk + n, sd, sn);
+            n += sn;
+            nm = (size_t)rand_r(&seed) % 4;
+            for (m = 0; m < nm && n > start; m++) {
+                size_t at = start + (size_t)rand_r(&seed) % (n - start);
+                char c = noise[(size_t)rand_r(&seed) % (sizeof(noise) - 1)];
+
+                switch (rand_r(&seed) % 4) {
+                case 0: blk[at] = c; break;
+                case 1: /* delete */
+                    memmove(blk + at, blk + at + 1, n - at - 1);
+                    n--;
+                    break;
+                case 2: /* insert */
+                    memmove(blk + at + 1, blk + at, n - at);
+                    blk[at] = c;
+                    n++;
+                    break;
+                default: /* cut the line short */
+                    if (rand_r(&seed) % 2)
+                        n = at;
+                }
+            }
+            /* the line's end: mostly "\n", then "\r\n", "\r", none */
+            switch (rand_r(&seed) % 8) {
+            case 0: blk[n++] = '\r'; blk[n++] = '\n'; break;
+            case 1: blk[n++] = '\r'; break;
+            case 2: if (j + 1 == nl) break; /* fall through */
+            default: blk[n++] = '\n';
+            }
+        }
+        if (n == 0)
+            continue;
+        /* a buffer of the block's size: nothing readable after it */
+        if ((buf = malloc(n)) == NULL)
+            abort();
+        memcpy(buf, blk, n);
+        for (k = 0; k < NP; k++) {
+            const char *line = buf, *end = buf + n;
+
+            while (line < end) {
+                const char *q = memchr(line, '\n', (size_t)(end - line));
+                size_t la = q != NULL ? (size_t)(q - line) + 1
+                                      : (size_t)(end - line),
+                       lb = 0;
+                const ret_record *ra = NULL, *rb = NULL;
+                ret_error ea, eb;
+                ret_status sa, sb;
+
+                memset(&ea, 0, sizeof(ea));
+                memset(&eb, 0, sizeof(eb));
+                sa = ret_parser_parse(ref[k].p, line, la, &ra, &ea);
+                sb = ret__parser_parse_next(nxt[k].p, line, end, &lb, &rb,
+                                            &eb);
+                a[0] = b[0] = '\0';
+                if (sa == RET_OK)
+                    rec_text(ra, a, sizeof(a));
+                else
+                    snprintf(a, sizeof(a), "%d %s", (int)sa, ea.message);
+                if (sb == RET_OK)
+                    rec_text(rb, b, sizeof(b));
+                else
+                    snprintf(b, sizeof(b), "%d %s", (int)sb, eb.message);
+                if (la != lb || sa != sb || strcmp(a, b) != 0 ||
+                    (sa == RET_OK &&
+                     (ra->line != line || rb->line != line ||
+                      ra->len != rb->len))) {
+                    if (bad++ < 3)
+                        diag("parser %u differs on '%.*s' (%zu bytes "
+                             "left):\n  memchr: %zu %s\n  next:   %zu %s",
+                             k, (int)la, line, (size_t)(end - line), la, a,
+                             lb, b);
+                }
+                if (k == 0) {
+                    lines++;
+                    quick += sa == RET_OK &&
+                             !ret_record_field(ra, RET_F_TIME, NULL, NULL);
+                    nonl += q == NULL && sa == RET_OK;
+                }
+                /* go on after the reference's line: one difference
+                 * does not hide the rest */
+                line += la;
+            }
+        }
+        free(buf);
+    }
+    is_int(bad, 0, "the lines of %zu mutated blocks: same lengths, results "
+                   "and records as memchr + ret_parser_parse", iters);
+    ok(quick > lines / 8 && quick < lines - lines / 10,
+       "many lines took the short way, not all (%u of %u)", quick, lines);
+    ok(nonl > 100, "some ended the block without a newline (%u)", nonl);
+    ok(ret__parser_specialized(nxt[3].p), "the auto parser chose combined");
+    for (k = 0; k < NP; k++) {
+        close_p(&ref[k]);
+        close_p(&nxt[k]);
+    }
+}
+
 int
 main(void)
 {
@@ -1461,5 +1632,6 @@ main(void)
     test_api_edges();
     test_scope();
     test_specialized();
+    test_parse_next();
     return done_testing();
 }
