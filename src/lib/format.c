@@ -1102,7 +1102,7 @@ split_request(ret_record *r, const char *p, size_t n)
         split_uri(r, t, tn, false);
 }
 
-static inline __attribute__((always_inline)) bool
+static inline bool
 parse_uint(const char *p, size_t n, int64_t *v)
 {
     int64_t x = 0;
@@ -1118,6 +1118,21 @@ parse_uint(const char *p, size_t n, int64_t *v)
         x = x * 10 + d;
     }
     *v = x;
+    return true;
+}
+
+/* Would parse_uint(p, n) read a number? 1 to 18 digits (the value is not
+ * wanted). */
+static inline bool
+uint_ok(const char *p, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 18)
+        return false;
+    for (i = 0; i < n; i++)
+        if ((unsigned)(unsigned char)p[i] - '0' > 9)
+            return false;
     return true;
 }
 
@@ -1443,6 +1458,24 @@ clf_sod(const char *p)
     if ((d[2] | d[5]) != 0 || hh > 23 || mi > 59 || ss > 60)
         return -1;
     return (int32_t)(hh * 3600 + mi * 60 + ss);
+}
+
+/* clf_sod(p) >= 0, without the seconds: digits where clf_sod wants them
+ * (the ':' are compared by the caller), hh at most 23, mm 59, ss 60. */
+static inline bool
+clf_tod_ok(const char *p)
+{
+    uint64_t x, z;
+    unsigned char d[8];
+
+    memcpy(&x, p, 8);
+    memcpy(&z, "00:00:00", 8);
+    x ^= z;
+    if (((x + 0x7676767676767676u) | x) & 0x8080808080808080u)
+        return false;
+    memcpy(d, &x, 8);
+    return (d[2] | d[5]) == 0 && d[0] * 10u + d[1] <= 23 && d[3] <= 5 &&
+           d[6] * 10u + d[7] <= 60;
 }
 
 /* A CLF time "dd/Mon/yyyy:hh:mm:ss +hhmm" (26 bytes) of the same day and
@@ -1996,7 +2029,7 @@ clf_bracket_cached(const ret_parser *ps, const char *p)
             _mm_loadu_si128((const __m128i *)(const void *)(p + 16)),
             _mm_loadu_si128((const __m128i *)(const void *)(t + 16))))
             << 16;
-    return (m & want) == want && clf_sod(p + 13) >= 0;
+    return (m & want) == want && clf_tod_ok(p + 13);
 #else
     (void)ps;
     (void)p;
@@ -2091,7 +2124,7 @@ quick_body(ret_parser *ps, const char *l, size_t e, bool to_nl, size_t *nl)
         (unsigned)(unsigned char)l[q[0] + 3] - '0' > 9 ||
         (unsigned)(unsigned char)l[q[0] + 4] - '0' > 9 ||
         (!(b - q[0] - 6 == 1 && l[q[0] + 6] == '-') &&
-         !parse_uint(l + q[0] + 6, b - q[0] - 6, &v)))
+         !uint_ok(l + q[0] + 6, b - q[0] - 6)))
         return false;
     /* the referer, "\" \"" */
     if (l[q[2] + 1] != ' ' || q[3] != q[2] + 2)
