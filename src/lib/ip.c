@@ -188,8 +188,162 @@ parse_v4(const char *p, size_t n, unsigned char out[4])
     return true;
 }
 
-/* An IPv6 address of exactly p[0..n), without brackets or zone. out is
- * written only on success.
+#ifdef __SSE2__
+/* The bytes of v that are hex digits, as 0xff in *hex, and their values,
+ * 0 in the other bytes. Each byte is tested as unsigned with a
+ * saturating subtraction: d is at most 9 when d - 9 saturates to 0. */
+static inline __m128i
+hex_nibbles(__m128i v, __m128i *hex)
+{
+    const __m128i zero = _mm_setzero_si128();
+    __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0')),
+            l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+                             _mm_set1_epi8('a')),
+            isd = _mm_cmpeq_epi8(_mm_subs_epu8(d, _mm_set1_epi8(9)), zero),
+            isl = _mm_cmpeq_epi8(_mm_subs_epu8(l, _mm_set1_epi8(5)), zero);
+
+    *hex = _mm_or_si128(isd, isl);
+    return _mm_or_si128(_mm_and_si128(isd, d),
+                        _mm_and_si128(isl, _mm_add_epi8(l, _mm_set1_epi8(10))));
+}
+
+/* The colons and hex digits of sixteen bytes of text, as bit masks
+ * ORed into *colons and *hex at bit o; the digits' values in *n and
+ * 0xff for each digit in *x, for v6_windows. */
+static inline void
+v6_classify(__m128i v, unsigned o, __m128i *n, __m128i *x, uint64_t *colons,
+            uint64_t *hex)
+{
+    *n = hex_nibbles(v, x);
+    *colons |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                   _mm_cmpeq_epi8(v, _mm_set1_epi8(':')))
+               << o;
+    *hex |= (uint64_t)(unsigned)_mm_movemask_epi8(*x) << o;
+}
+
+/* For each of the sixteen bytes at offset o of the address, the value
+ * of the group that would end there (it and up to three hex digits
+ * before it, none past a colon), in network order (its bytes' order in
+ * memory) at w[o + i].
+ * The first three bytes see nothing before the vector: their groups are
+ * right only when the text starts there, else a vector before this one
+ * must write them again afterwards. */
+static inline void
+v6_windows(__m128i n, __m128i x, unsigned o, uint16_t *w)
+{
+    /* byte i of nk: nibble i - k (0 when it is no digit); of x1: digit */
+    __m128i n1 = _mm_slli_si128(n, 1), n2 = _mm_slli_si128(n, 2),
+            n3 = _mm_slli_si128(n, 3), x1 = _mm_slli_si128(x, 1),
+            x12 = _mm_and_si128(x1, _mm_slli_si128(x, 2));
+    /* the nibbles are at most 15: a 16-bit shift by 4 keeps them in
+     * their byte */
+    __m128i lo = _mm_or_si128(n, _mm_slli_epi16(n1, 4)),
+            hi = _mm_or_si128(_mm_and_si128(n2, x1),
+                              _mm_slli_epi16(_mm_and_si128(n3, x12), 4));
+
+    _mm_storeu_si128((__m128i *)(void *)(w + o), _mm_unpacklo_epi8(hi, lo));
+    _mm_storeu_si128((__m128i *)(void *)(w + o + 8),
+                     _mm_unpackhi_epi8(hi, lo));
+}
+
+/* An IPv6 address of exactly p[0..n) whose bytes are all hex digits and
+ * colons (no dotted quad, no zone): 1, out written, or 0 when it is
+ * none. -1 when the text has other bytes, may end in a dotted quad, or
+ * is shorter than 8 or longer than 39 bytes: parse_v6_slow reads those.
+ *
+ * No branch on the digits: vectors of the text give bit masks of the
+ * colons and digits, which say where the groups end and whether the
+ * text is well formed, and for every byte the group that would end
+ * there (v6_windows); then each group is one two-byte copy. Vectors are
+ * read at 0, 13 (past 29 bytes) and n - 16, inside the text; each later
+ * one's first three bytes are written again by an earlier one. */
+static int
+parse_v6_fast(const char *p, size_t n, unsigned char out[16])
+{
+    /* w: a group for each byte of text; u: the groups in network
+     * order, with room for the twenty a text of 39 bytes can have */
+    uint16_t w[48], u[20] = {0};
+    uint64_t c = 0, x = 0, full, dd, ends, head, tail;
+    __m128i n0, x0, n1 = _mm_setzero_si128(), x1 = n1, nl = n1, xl = n1;
+    unsigned k = 0, j = 7;
+
+    /* not 8 to 39 bytes, or a dotted quad at the end (its last part is
+     * 1 to 3 digits): no vectors for a text they would refuse */
+    if (n - 8 > 31 || p[n - 2] == '.' || p[n - 3] == '.' || p[n - 4] == '.')
+        return -1;
+    if (n < 16) {
+        /* the last bytes moved down to follow the first eight: the
+         * vector ends in zeros, which are neither digit nor colon */
+        uint64_t lo = load_le64((const unsigned char *)p), hi = 0;
+
+        if (n > 8)
+            hi = load_le64((const unsigned char *)p + n - 8) >> (8 * (16 - n));
+        v6_classify(_mm_set_epi64x((long long)hi, (long long)lo), 0, &n0, &x0,
+                    &c, &x);
+    } else {
+        v6_classify(_mm_loadu_si128((const __m128i *)(const void *)p), 0, &n0,
+                    &x0, &c, &x);
+        v6_classify(
+            _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)),
+            (unsigned)n - 16, &nl, &xl, &c, &x);
+        if (n > 29)
+            v6_classify(_mm_loadu_si128((const __m128i *)(const void *)(p + 13)),
+                        13, &n1, &x1, &c, &x);
+    }
+    full = (UINT64_C(1) << n) - 1;
+    if ((c | x) != full)
+        return -1;
+    /* dd: the first colon of each "::": at most one, and no ":::"; no
+     * single colon at either end; no five digits in a row */
+    dd = c & c >> 1;
+    if (((dd & (dd - 1)) | (c & ~(dd | dd << 1) & (1 | (full ^ full >> 1))) |
+         (x & x >> 1 & x >> 2 & x >> 3 & x >> 4)) != 0)
+        return 0;
+    if (n >= 16) {
+        v6_windows(nl, xl, (unsigned)n - 16, w);
+        if (n > 29)
+            v6_windows(n1, x1, 13, w);
+    }
+    v6_windows(n0, x0, 0, w);
+    /* the last digit of each group; those before the "::" are the
+     * head, written from group 0 up, those after it from group 7 down */
+    head = ends = x & ~(x >> 1);
+    tail = 0;
+    if (dd != 0) {
+        unsigned d = (unsigned)__builtin_ctzll(dd);
+
+        head = ends & ((UINT64_C(1) << d) - 1);
+        tail = ends & ~((UINT64_C(4) << d) - 1);
+    }
+    for (; head != 0; head &= head - 1)
+        u[k++] = w[(unsigned)__builtin_ctzll(head)];
+    for (; tail != 0; j--) {
+        unsigned e = 63u - (unsigned)__builtin_clzll(tail);
+
+        if (j <= k)
+            return 0; /* "::" stands for no group */
+        u[j] = w[e];
+        tail ^= UINT64_C(1) << e;
+    }
+    if (dd != 0 ? k > 7 : k != 8) /* a ninth group, or not eight */
+        return 0;
+    memcpy(out, u, 16);
+    return 1;
+}
+#else
+static int
+parse_v6_fast(const char *p, size_t n, unsigned char out[16])
+{
+    (void)p;
+    (void)n;
+    (void)out;
+    return -1;
+}
+#endif
+
+/* An IPv6 address of exactly p[0..n), without brackets or zone, in any
+ * form (parse_v6_fast reads the usual ones first). out is written only
+ * on success.
  *
  * One pass: each group's digits are read, then its separator decides
  * what follows. The groups after a "::" are written from byte 16 of a
@@ -197,7 +351,8 @@ parse_v4(const char *p, size_t n, unsigned char out[4])
  * twice their number, are the zero groups and them, and OR the head
  * groups gives the address. No group is moved one at a time. */
 static bool
-parse_v6(const char *p, size_t n, unsigned char out[16], bool *dotted)
+parse_v6_slow(const char *p, size_t n, unsigned char out[16],
+              bool *dotted)
 {
     const unsigned char *s = (const unsigned char *)p, *e = s + n;
     unsigned char head[16] = {0}, tail[32] = {0}, *w = head;
@@ -290,6 +445,17 @@ done:
     return true;
 }
 
+static bool
+parse_v6(const char *p, size_t n, unsigned char out[16], bool *dotted)
+{
+    int r = parse_v6_fast(p, n, out);
+
+    if (r < 0)
+        return parse_v6_slow(p, n, out, dotted);
+    *dotted = false;
+    return r != 0;
+}
+
 /* The result of a dotted quad q (quad()), written straight into the
  * caller's structures: no copy of either, no frame. */
 static inline void
@@ -313,13 +479,16 @@ put_v4(ret_ip *ip, ret__iptok *tok, uint32_t q, size_t off, size_t len)
 static __attribute__((noinline)) bool
 parse_exact_v6(const char *p, size_t n, ret_ip *ip, bool *dotted)
 {
-    ret_ip r;
-    bool dot;
+    unsigned char b[16];
+    bool dot = false;
+    int r = parse_v6_fast(p, n, b);
 
-    if (memchr(p, ':', n) == NULL || !parse_v6(p, n, r.bytes, &dot))
+    /* a text parse_v6_fast decides is an address has a colon */
+    if (r == 0 || (r < 0 && (memchr(p, ':', n) == NULL ||
+                             !parse_v6_slow(p, n, b, &dot))))
         return false;
-    r.family = 6;
-    *ip = r;
+    ip->family = 6;
+    memcpy(ip->bytes, b, 16);
     if (dotted != NULL)
         *dotted = dot;
     return true;
@@ -371,26 +540,67 @@ is_zone(const char *p, size_t n)
     return true;
 }
 
-/* An IPv6 address with an optional "%zone". */
-static bool
-parse_v6_zone(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
-              size_t base)
+static inline void
+put_v6_tok(ret__iptok *tok, size_t off, size_t len, bool dotted)
+{
+    tok->off = off;
+    tok->len = len;
+    tok->dotted = dotted;
+    tok->glued = false;
+    tok->ported = false;
+}
+
+/* parse_v6_zone for a text parse_v6_fast leaves to parse_v6_slow. */
+static __attribute__((noinline)) bool
+parse_v6_zone_slow(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
+                   size_t base)
 {
     const char *pct = memchr(p, '%', n);
     size_t an = pct ? (size_t)(pct - p) : n;
+    unsigned char b[16];
     bool dot;
 
     if (pct != NULL && !is_zone(pct + 1, n - an - 1))
         return false;
-    memset(ip, 0, sizeof(*ip));
-    if (!parse_v6(p, an, ip->bytes, &dot))
+    /* without a zone, the text parse_v6_fast has seen already */
+    if (!(pct != NULL ? parse_v6(p, an, b, &dot)
+                      : parse_v6_slow(p, an, b, &dot)))
         return false;
     ip->family = 6;
-    tok->off = base;
-    tok->len = an;
-    tok->dotted = dot;
-    tok->glued = false;
-    tok->ported = false;
+    memcpy(ip->bytes, b, 16);
+    put_v6_tok(tok, base, an, dot);
+    return true;
+}
+
+/* An IPv6 address with an optional "%zone"; ip and tok are written only
+ * on success. A text that parse_v6_fast decides has no '%': no memchr
+ * for one. */
+static inline bool
+parse_v6_zone(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
+              size_t base)
+{
+    int r = parse_v6_fast(p, n, ip->bytes);
+
+    if (r < 0)
+        return parse_v6_zone_slow(p, n, ip, tok, base);
+    if (r == 0)
+        return false;
+    ip->family = 6;
+    put_v6_tok(tok, base, n, false);
+    return true;
+}
+
+/* A dotted quad and a port ("192.0.2.1:80"). */
+static bool
+v4_port(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
+{
+    const char *colon = memchr(p, ':', n);
+    int64_t q;
+
+    if (colon == NULL || !is_port(colon + 1, n - (size_t)(colon - p) - 1) ||
+        (q = quad(p, (size_t)(colon - p))) < 0)
+        return false;
+    put_v4(ip, tok, (uint32_t)q, 0, (size_t)(colon - p));
     return true;
 }
 
@@ -400,10 +610,7 @@ parse_v6_zone(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
 static __attribute__((noinline)) bool
 parse_token_rest(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
 {
-    const char *colon;
     int64_t q;
-    ret_ip r;
-    ret__iptok t;
 
     if (n == 0)
         return false;
@@ -424,24 +631,15 @@ parse_token_rest(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
             put_v4(ip, tok, (uint32_t)q, 1, in);
             return true;
         }
-        if (!parse_v6_zone(p + 1, in, &r, &t, 1))
-            return false;
-        *ip = r;
-        *tok = t;
-        return true;
+        return parse_v6_zone(p + 1, in, ip, tok, 1);
     }
-    if (parse_v6_zone(p, n, &r, &t, 0)) {
-        *ip = r;
-        *tok = t;
-        return true;
-    }
-    if ((colon = memchr(p, ':', n)) != NULL &&
-        is_port(colon + 1, n - (size_t)(colon - p) - 1) &&
-        (q = quad(p, (size_t)(colon - p))) >= 0) {
-        put_v4(ip, tok, (uint32_t)q, 0, (size_t)(colon - p));
-        return true;
-    }
-    return false;
+    /* A dotted quad and a port is never an IPv6 address (the digits
+     * before the first dot would start a quad that runs into the
+     * colon): tried first when a dot comes early, as in no IPv6 text
+     * but "::1.2.3.4". */
+    if (n > 3 && (p[1] == '.' || p[2] == '.' || p[3] == '.'))
+        return v4_port(p, n, ip, tok) || parse_v6_zone(p, n, ip, tok, 0);
+    return parse_v6_zone(p, n, ip, tok, 0) || v4_port(p, n, ip, tok);
 }
 
 bool
@@ -805,6 +1003,64 @@ put_quad(char *buf, const unsigned char *b)
     return (size_t)(o - buf) - 1;
 }
 
+#ifdef __SSE2__
+/* The eight groups' text, four hex digits each (t[4g..4g+4) for group
+ * g), and the digits that are '0' (bit 4g + i: digit i of group g): one
+ * pass over the sixteen bytes for every group. */
+struct groups {
+    char t[32];
+    uint32_t zeros;
+};
+
+static inline void
+groups_of(const unsigned char *b, struct groups *g)
+{
+    const __m128i low = _mm_set1_epi8(0x0f), zero = _mm_setzero_si128();
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)b),
+            hi = _mm_and_si128(_mm_srli_epi16(v, 4), low),
+            lo = _mm_and_si128(v, low),
+            d0 = _mm_unpacklo_epi8(hi, lo), d1 = _mm_unpackhi_epi8(hi, lo);
+
+    g->zeros = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(d0, zero)) |
+               (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(d1, zero)) << 16;
+    /* '0' + d, and 'a' - '0' - 10 more past 9 */
+    d0 = _mm_add_epi8(_mm_add_epi8(d0, _mm_set1_epi8('0')),
+                      _mm_and_si128(_mm_cmpgt_epi8(d0, _mm_set1_epi8(9)),
+                                    _mm_set1_epi8('a' - '0' - 10)));
+    d1 = _mm_add_epi8(_mm_add_epi8(d1, _mm_set1_epi8('0')),
+                      _mm_and_si128(_mm_cmpgt_epi8(d1, _mm_set1_epi8(9)),
+                                    _mm_set1_epi8('a' - '0' - 10)));
+    _mm_storeu_si128((__m128i *)(void *)g->t, d0);
+    _mm_storeu_si128((__m128i *)(void *)(g->t + 16), d1);
+}
+
+/* Group i without leading zeros: its four digits shifted down past them
+ * (at most three: "0" stays) and written whole; the next colon or group
+ * overwrites those past its end. So up to 3 bytes past the text are
+ * written: the last group of format_v6 starts at byte 35 at the latest.
+ * (x86 is little-endian: the first digit is the low byte.) */
+static inline char *
+put_group(char *o, const struct groups *g, int i)
+{
+    unsigned lead = (unsigned)__builtin_ctz(~(g->zeros >> (4 * i)) | 8u);
+    uint32_t w;
+
+    memcpy(&w, g->t + 4 * i, 4);
+    w >>= 8 * lead;
+    memcpy(o, &w, 4);
+    return o + 4 - lead;
+}
+#else
+struct groups {
+    const unsigned char *b;
+};
+
+static inline void
+groups_of(const unsigned char *b, struct groups *g)
+{
+    g->b = b;
+}
+
 /* Two hex digits for each byte value. */
 static const char hex_pairs[] =
     "000102030405060708090a0b0c0d0e0f"
@@ -824,21 +1080,23 @@ static const char hex_pairs[] =
     "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
     "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
-/* One group in lower-case hex without leading zeros. The value is
+/* Group i in lower-case hex without leading zeros. The value is
  * shifted so that its first digit is the top one and all four digits
  * are written, two table pairs; the next colon or group overwrites
  * those past its end. So up to 3 bytes past the text are written: the
  * last group of format_v6 starts at byte 35 at the latest. */
 static inline char *
-put_group(char *o, unsigned v)
+put_group(char *o, const struct groups *g, int i)
 {
-    unsigned nd = 1u + (v > 0xf) + (v > 0xff) + (v > 0xfff),
+    unsigned v = (unsigned)g->b[2 * i] << 8 | g->b[2 * i + 1],
+             nd = 1u + (v > 0xf) + (v > 0xff) + (v > 0xfff),
              w = v << (16 - 4 * nd);
 
     memcpy(o, hex_pairs + 2 * (w >> 8), 2);
     memcpy(o + 2, hex_pairs + 2 * (w & 0xff), 2);
     return o + nd;
 }
+#endif
 
 /* RFC 5952 4.2: the longest run of two or more zero groups, the first of
  * equal runs, becomes "::". Indexed by a mask of the zero groups (bit i:
@@ -888,6 +1146,7 @@ format_v6(const ret_ip *ip, bool dotted, bool compress, char *buf)
     const unsigned char *b = ip->bytes;
     int ng = dotted ? 6 : 8, i, head = ng, tail = ng;
     char *o = buf;
+    struct groups g;
 
     if (compress) {
         unsigned zeros = 0, run;
@@ -908,8 +1167,9 @@ format_v6(const ret_ip *ip, bool dotted, bool compress, char *buf)
             tail = head + (int)(run & 15);
         }
     }
+    groups_of(b, &g);
     for (i = 0; i < head; i++) {
-        o = put_group(o, (unsigned)b[2 * i] << 8 | b[2 * i + 1]);
+        o = put_group(o, &g, i);
         *o++ = ':';
     }
     if (head < tail) {
@@ -918,7 +1178,7 @@ format_v6(const ret_ip *ip, bool dotted, bool compress, char *buf)
         *o++ = ':';
     }
     for (i = tail; i < ng; i++) {
-        o = put_group(o, (unsigned)b[2 * i] << 8 | b[2 * i + 1]);
+        o = put_group(o, &g, i);
         *o++ = ':';
     }
     if (dotted)

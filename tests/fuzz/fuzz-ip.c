@@ -1,6 +1,7 @@
 /* fuzz-ip.c - address parsing, scanning and formatting. Checks, besides
  * memory safety, that what parses formats back to text that parses to the
- * same address, and that a scan stays inside its input. */
+ * same address, that an exact address reads the same as a token, and that
+ * a scan stays inside its input. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -16,6 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ret__iptok tok;
     char buf[64];
     size_t n, pos = 0;
+    bool dotted;
 
     if (ret_ip_parse(p, size, &ip, NULL) == RET_OK) {
         n = ret_ip_format(&ip, buf, sizeof(buf));
@@ -25,6 +27,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ret_ip_mask(&ip, 24, 48);
         (void)ret_ip_is_private(&ip);
     }
+    /* a bare address reads the same as a token, whole */
+    if (ret__ip_parse_exact(p, size, &ip, &dotted) &&
+        (!ret__ip_parse_token(p, size, &again, &tok) ||
+         memcmp(&ip, &again, sizeof(ip)) != 0 || tok.off != 0 ||
+         tok.len != size || tok.dotted != dotted))
+        abort();
     while (ret__ip_scan(p, size, &pos, &ip, &tok)) {
         if (tok.off + tok.len > size || pos != tok.off + tok.len)
             abort();

@@ -1,6 +1,7 @@
 /* ip-t.c - parsing, formatting, masking and classifying addresses. */
 #include "internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "../tap.h"
@@ -196,6 +197,573 @@ every_quad_layout(void)
     is_int(bad, 0, "every digit count of every part, alone, [], :port, v6 tail");
 }
 
+
+/* ---- the parser as it was before its IPv6 fast path, to check the
+ * current one against on many texts: its code, renamed (and its dotted
+ * quad read the plain way, quad() being unchanged and checked above) ---- */
+
+static bool
+ref_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int
+ref_hex(unsigned char c)
+{
+    if (ref_digit(c))
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Four parts of 1 to 3 digits, each at most 255, between dots; part i
+ * in bits 8i..8i+7, or -1. */
+static int64_t
+ref_quad(const char *p, size_t n)
+{
+    uint32_t q = 0;
+    size_t i = 0;
+    int part;
+
+    for (part = 0; part < 4; part++) {
+        unsigned v = 0, nd = 0;
+
+        if (part > 0 && (i >= n || p[i++] != '.'))
+            return -1;
+        while (i < n && ref_digit((unsigned char)p[i]) && nd < 4) {
+            v = v * 10 + (unsigned)(p[i++] - '0');
+            nd++;
+        }
+        if (nd == 0 || nd > 3 || v > 255)
+            return -1;
+        q |= (uint32_t)v << (8 * part);
+    }
+    return i == n ? (int64_t)q : -1;
+}
+
+static bool
+ref_parse_v4(const char *p, size_t n, unsigned char out[4])
+{
+    int64_t q = ref_quad(p, n);
+
+    if (q < 0)
+        return false;
+    out[0] = (unsigned char)q;
+    out[1] = (unsigned char)(q >> 8);
+    out[2] = (unsigned char)(q >> 16);
+    out[3] = (unsigned char)(q >> 24);
+    return true;
+}
+
+static inline void
+ref_put_v4(ret_ip *ip, ret__iptok *tok, uint32_t q, size_t off, size_t len)
+{
+    memset(ip, 0, sizeof(*ip));
+    ip->family = 4;
+    ip->bytes[0] = (unsigned char)q;
+    ip->bytes[1] = (unsigned char)(q >> 8);
+    ip->bytes[2] = (unsigned char)(q >> 16);
+    ip->bytes[3] = (unsigned char)(q >> 24);
+    if (tok != NULL) {
+        tok->off = off;
+        tok->len = len;
+        tok->dotted = false;
+        tok->glued = false;
+        tok->ported = false;
+    }
+}
+
+static bool
+ref_parse_v6(const char *p, size_t n, unsigned char out[16], bool *dotted)
+{
+    const unsigned char *s = (const unsigned char *)p, *e = s + n;
+    unsigned char head[16] = {0}, tail[32] = {0}, *w = head;
+    int ng = 0, dc = -1, nt = 0;
+    uint64_t h[2], t[2];
+    bool dot = false;
+
+    /* Nothing longer can be an address: six four-digit groups, their
+     * colons and fifteen bytes of dotted quad are 45. */
+    if (n < 2 || n > 45)
+        return false;
+    if (s[0] == ':') {
+        if (s[1] != ':')
+            return false;
+        dc = 0;
+        w = tail + 16;
+        s += 2;
+        if (s == e)
+            goto done; /* "::" */
+    }
+    for (;;) {
+        /* s < e: a group must start here */
+        const unsigned char *g = s;
+        unsigned v;
+        int d;
+
+        /* no digit: no group (nor a dotted quad) */
+        if ((d = ref_hex(*s)) < 0)
+            return false;
+        v = (unsigned)d;
+        if (e - s > 4) {
+            /* four digits and the byte after them are there to look at */
+            if ((d = ref_hex(s[1])) < 0) {
+                s += 1;
+            } else if (v = v << 4 | (unsigned)d, (d = ref_hex(s[2])) < 0) {
+                s += 2;
+            } else if (v = v << 4 | (unsigned)d, (d = ref_hex(s[3])) < 0) {
+                s += 3;
+            } else {
+                v = v << 4 | (unsigned)d;
+                s += 4;
+            }
+        } else {
+            while (++s < e && (d = ref_hex(*s)) >= 0)
+                v = v << 4 | (unsigned)d;
+        }
+        if (s < e && *s != ':') {
+            /* the first part of a dotted quad that ends the address
+             * (its digits are read again), else a fifth hex digit or a
+             * byte that has no place in an address */
+            if (*s != '.' || ng > 6 ||
+                !ref_parse_v4((const char *)g, (size_t)(e - g), w))
+                return false;
+            ng += 2;
+            dot = true;
+            break;
+        }
+        if (ng >= 8) /* a ninth group */
+            return false;
+        w[0] = (unsigned char)(v >> 8);
+        w[1] = (unsigned char)v;
+        w += 2;
+        ng++;
+        if (s == e)
+            break;
+        if (++s == e) /* past the colon */
+            return false; /* a single trailing colon */
+        if (*s == ':') {
+            if (dc >= 0)
+                return false;
+            dc = ng;
+            w = tail + 16;
+            if (++s == e)
+                break;
+        }
+    }
+done:
+    if (dc >= 0 ? ng > 7 : ng != 8)
+        return false;
+    if (dc >= 0)
+        nt = ng - dc;
+    /* head OR the zeros and groups of the tail, eight bytes at a time
+     * (an OR of bytes: the same in either byte order) */
+    memcpy(h, head, 16);
+    memcpy(t, tail + 2 * nt, 16);
+    h[0] |= t[0];
+    h[1] |= t[1];
+    memcpy(out, h, 16);
+    *dotted = dot;
+    return true;
+}
+
+static bool
+ref_is_port(const char *p, size_t n)
+{
+    unsigned v = 0;
+    size_t i;
+
+    if (n == 0 || n > 5)
+        return false;
+    for (i = 0; i < n; i++) {
+        if (!ref_digit((unsigned char)p[i]))
+            return false;
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    return v <= 65535;
+}
+
+static bool
+ref_is_zone(const char *p, size_t n)
+{
+    size_t i;
+
+    if (n == 0)
+        return false;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              ref_digit(c) || c == '.' || c == '_' || c == '-' || c == '~'))
+            return false;
+    }
+    return true;
+}
+
+/* An IPv6 address with an optional "%zone". */
+static bool
+ref_parse_v6_zone(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
+              size_t base)
+{
+    const char *pct = memchr(p, '%', n);
+    size_t an = pct ? (size_t)(pct - p) : n;
+    bool dot;
+
+    if (pct != NULL && !ref_is_zone(pct + 1, n - an - 1))
+        return false;
+    memset(ip, 0, sizeof(*ip));
+    if (!ref_parse_v6(p, an, ip->bytes, &dot))
+        return false;
+    ip->family = 6;
+    tok->off = base;
+    tok->len = an;
+    tok->dotted = dot;
+    tok->glued = false;
+    tok->ported = false;
+    return true;
+}
+
+static bool
+ref_token_rest(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
+{
+    const char *colon;
+    int64_t q;
+    ret_ip r;
+    ret__iptok t;
+
+    if (n == 0)
+        return false;
+    if (p[0] == '[') {
+        const char *close = memchr(p, ']', n);
+        size_t in;
+
+        if (close == NULL)
+            return false;
+        in = (size_t)(close - p) - 1;
+        if ((size_t)(close - p) + 1 < n) {
+            size_t rest = n - (size_t)(close - p) - 1;
+
+            if (close[1] != ':' || !ref_is_port(close + 2, rest - 1))
+                return false;
+        }
+        if ((q = ref_quad(p + 1, in)) >= 0) {
+            ref_put_v4(ip, tok, (uint32_t)q, 1, in);
+            return true;
+        }
+        if (!ref_parse_v6_zone(p + 1, in, &r, &t, 1))
+            return false;
+        *ip = r;
+        *tok = t;
+        return true;
+    }
+    if (ref_parse_v6_zone(p, n, &r, &t, 0)) {
+        *ip = r;
+        *tok = t;
+        return true;
+    }
+    if ((colon = memchr(p, ':', n)) != NULL &&
+        ref_is_port(colon + 1, n - (size_t)(colon - p) - 1) &&
+        (q = ref_quad(p, (size_t)(colon - p))) >= 0) {
+        ref_put_v4(ip, tok, (uint32_t)q, 0, (size_t)(colon - p));
+        return true;
+    }
+    return false;
+}
+
+static bool
+ref_exact_v6(const char *p, size_t n, ret_ip *ip, bool *dotted)
+{
+    ret_ip r;
+    bool dot;
+
+    if (memchr(p, ':', n) == NULL || !ref_parse_v6(p, n, r.bytes, &dot))
+        return false;
+    r.family = 6;
+    *ip = r;
+    if (dotted != NULL)
+        *dotted = dot;
+    return true;
+}
+
+
+static bool
+ref_parse_token(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
+{
+    int64_t q;
+
+    if (n != 0 && p[0] != '[' && (q = ref_quad(p, n)) >= 0) {
+        ref_put_v4(ip, tok, (uint32_t)q, 0, n);
+        return true;
+    }
+    return ref_token_rest(p, n, ip, tok);
+}
+
+static bool
+ref_parse_exact(const char *p, size_t n, ret_ip *ip, bool *dotted)
+{
+    int64_t q = ref_quad(p, n);
+
+    if (q < 0)
+        return ref_exact_v6(p, n, ip, dotted);
+    ref_put_v4(ip, NULL, (uint32_t)q, 0, n);
+    if (dotted != NULL)
+        *dotted = false;
+    return true;
+}
+
+/* ---- texts to compare on ---- */
+
+static uint64_t
+rnd(uint64_t *s)
+{
+    /* xorshift64*: the same texts on every run */
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * UINT64_C(2685821657736338717);
+}
+
+static unsigned
+rnd_below(uint64_t *s, unsigned n)
+{
+    return (unsigned)(rnd(s) >> 33) % n;
+}
+
+/* An address written in one of its forms (or nearly: "::" may stand for
+ * one group, a group may have five digits), with brackets, a port or a
+ * zone now and then; IPv6 mostly. Returns the length (< 64). */
+static size_t
+gen_address(uint64_t *s, char *t)
+{
+    static const char lower[] = "0123456789abcdef", upper[] = "0123456789ABCDEF";
+    unsigned g[8], i, ng, from = 9, to = 9, dotted = rnd_below(s, 6) == 0,
+                      bracket = rnd_below(s, 6) == 0, kase = rnd_below(s, 4);
+    size_t n = 0;
+
+    if (rnd_below(s, 6) == 0) {
+        /* a dotted quad, now and then with a part over 255 or leading
+         * zeros, in brackets or with a port */
+        if (bracket)
+            t[n++] = '[';
+        for (i = 0; i < 4; i++)
+            n += (size_t)snprintf(t + n, 8, "%s%s%u", i ? "." : "",
+                                  rnd_below(s, 8) == 0 ? "0" : "",
+                                  rnd_below(s, 3) == 0 ? rnd_below(s, 10)
+                                                       : rnd_below(s, 260));
+        if (bracket)
+            t[n++] = ']';
+        if (rnd_below(s, 3) == 0)
+            n += (size_t)snprintf(t + n, 8, ":%u", rnd_below(s, 70000));
+        return n;
+    }
+    ng = dotted ? 6 : 8;
+    for (i = 0; i < 8; i++) {
+        switch (rnd_below(s, 5)) {
+        case 0:
+        case 1:
+            g[i] = 0;
+            break;
+        case 2:
+            g[i] = rnd_below(s, 16) << (4 * rnd_below(s, 4));
+            break;
+        default:
+            g[i] = (unsigned)(rnd(s) >> 48);
+        }
+    }
+    if (rnd_below(s, 4) != 0) {
+        /* "::" over groups from..to-1, zero or not */
+        from = rnd_below(s, ng + 1);
+        to = from + rnd_below(s, ng - from + 1);
+        if (rnd_below(s, 3) != 0)
+            for (i = from; i < to; i++)
+                g[i] = 0;
+    }
+    if (bracket)
+        t[n++] = '[';
+    for (i = 0; i < ng; i++) {
+        unsigned nd, d;
+
+        if (i == from) {
+            t[n++] = ':';
+            t[n++] = ':';
+            if (to > from)
+                i = to - 1;
+            else
+                i--;
+            from = 9;
+            if (i + 1 >= ng)
+                break;
+            continue;
+        }
+        if (i > 0 && t[n - 1] != ':')
+            t[n++] = ':';
+        nd = 1u + (g[i] > 0xf) + (g[i] > 0xff) + (g[i] > 0xfff);
+        if (rnd_below(s, 4) == 0)
+            nd = 4 + (rnd_below(s, 16) == 0); /* leading zeros, or five */
+        for (d = nd; d-- > 0;) {
+            unsigned v = d < 4 ? (g[i] >> (4 * d)) & 15 : 0;
+
+            t[n++] = kase == 1 || (kase == 2 && rnd_below(s, 2)) ? upper[v]
+                                                                 : lower[v];
+        }
+    }
+    if (dotted) {
+        if (n > 0 && t[n - 1] != ':')
+            t[n++] = ':';
+        for (i = 0; i < 4; i++) {
+            unsigned v = rnd_below(s, 3) == 0 ? rnd_below(s, 10)
+                                              : rnd_below(s, 260);
+
+            n += (size_t)snprintf(t + n, 8, "%s%s%u", i ? "." : "",
+                                  rnd_below(s, 8) == 0 ? "0" : "", v);
+        }
+    }
+    if (rnd_below(s, 8) == 0)
+        n += (size_t)snprintf(t + n, 8, "%%%s",
+                              rnd_below(s, 2) ? "eth0" : "1");
+    if (bracket) {
+        t[n++] = ']';
+        if (rnd_below(s, 2))
+            n += (size_t)snprintf(t + n, 8, ":%u", rnd_below(s, 70000));
+    } else if (rnd_below(s, 10) == 0) {
+        n += (size_t)snprintf(t + n, 8, ":%u", rnd_below(s, 70000));
+    }
+    return n;
+}
+
+/* One of the texts: an address, an address with a byte deleted,
+ * inserted, replaced, doubled or cut off, or bytes at random. */
+static size_t
+gen_text(uint64_t *s, char *t)
+{
+    static const char bytes[] = "0123456789abcdefABCDEF::::....%[]gGxX -\xff";
+    size_t n = 0, at;
+    unsigned m = rnd_below(s, 8), i;
+
+    if (m == 7) {
+        n = rnd_below(s, 48);
+        for (i = 0; i < n; i++)
+            t[i] = bytes[rnd_below(s, sizeof(bytes) - 1)];
+        return n;
+    }
+    n = gen_address(s, t);
+    at = n ? rnd_below(s, (unsigned)n) : 0;
+    switch (m) {
+    case 3: /* delete */
+        if (n > 0) {
+            memmove(t + at, t + at + 1, n - at - 1);
+            n--;
+        }
+        break;
+    case 4: /* insert */
+        memmove(t + at + 1, t + at, n - at);
+        t[at] = bytes[rnd_below(s, sizeof(bytes) - 1)];
+        n++;
+        break;
+    case 5: /* replace, or double */
+        if (n > 0 && rnd_below(s, 2)) {
+            t[at] = bytes[rnd_below(s, sizeof(bytes) - 1)];
+        } else if (n > 0) {
+            memmove(t + at + 1, t + at, n - at);
+            n++;
+        }
+        break;
+    case 6: /* cut off */
+        n = at;
+        break;
+    default: /* as written */
+        break;
+    }
+    return n;
+}
+
+static bool
+same_tok(const ret__iptok *a, const ret__iptok *b)
+{
+    return a->off == b->off && a->len == b->len && a->dotted == b->dotted &&
+           a->glued == b->glued && a->ported == b->ported;
+}
+
+/* Every text is read by ret__ip_parse_token and ret__ip_parse_exact and
+ * the old parser, from the end of a buffer of its own length (a read
+ * past it shows under ASan): the same answer, address, token fields,
+ * nothing written on a refusal; what parses formats as ref_format
+ * writes it. IP_T_TEXTS sets the number of texts. */
+static void
+differential(void)
+{
+    const char *env = getenv("IP_T_TEXTS");
+    unsigned long count = env ? strtoul(env, NULL, 10) : 400000, i,
+                  bad = 0, accepted = 0, v6 = 0, badfmt = 0;
+    uint64_t seed = UINT64_C(0x9e3779b97f4a7c15);
+    char *own = malloc(64);
+
+    for (i = 0; i < count; i++) {
+        char t[128], got[64], want[64];
+        size_t n = gen_text(&seed, t), gn, wn;
+        const char *p = own + 64 - n;
+        ret_ip ip, rip;
+        ret__iptok tok, rtok;
+        bool ok, rok, dot = false, rdot = false;
+
+        memcpy(own + 64 - n, t, n);
+        memset(&ip, 0xa5, sizeof(ip));
+        memset(&rip, 0xa5, sizeof(rip));
+        memset(&tok, 0xa5, sizeof(tok));
+        memset(&rtok, 0xa5, sizeof(rtok));
+        ok = ret__ip_parse_token(p, n, &ip, &tok);
+        rok = ref_parse_token(p, n, &rip, &rtok);
+        if (ok != rok || memcmp(&ip, &rip, sizeof(ip)) != 0 ||
+            (ok && !same_tok(&tok, &rtok))) {
+            if (bad++ < 5)
+                diag("token '%.*s': %d, the old parser %d", (int)n, p, ok, rok);
+            continue;
+        }
+        accepted += ok;
+        v6 += ok && ip.family == 6;
+        if (ok) {
+            gn = ret__ip_format(&ip, tok.dotted, got);
+            wn = ip.family == 4 ? (size_t)snprintf(want, sizeof(want),
+                                                   "%u.%u.%u.%u", ip.bytes[0],
+                                                   ip.bytes[1], ip.bytes[2],
+                                                   ip.bytes[3])
+                                : ref_format(&ip, tok.dotted, true, want);
+            if (gn != wn || memcmp(got, want, gn) != 0) {
+                if (badfmt++ < 5)
+                    diag("'%.*s' formatted '%.*s', not '%s'", (int)n, p,
+                         (int)gn, got, want);
+            }
+            if (ip.family == 6) {
+                gn = ret__ip_format_full(&ip, tok.dotted, got);
+                wn = ref_format(&ip, tok.dotted, false, want);
+                if ((gn != wn || memcmp(got, want, gn) != 0) && badfmt++ < 5)
+                    diag("'%.*s' formatted in full '%.*s', not '%s'", (int)n,
+                         p, (int)gn, got, want);
+            }
+        }
+        memset(&ip, 0xa5, sizeof(ip));
+        memset(&rip, 0xa5, sizeof(rip));
+        ok = ret__ip_parse_exact(p, n, &ip, &dot);
+        rok = ref_parse_exact(p, n, &rip, &rdot);
+        if (ok != rok || memcmp(&ip, &rip, sizeof(ip)) != 0 ||
+            (ok && dot != rdot)) {
+            if (bad++ < 5)
+                diag("exact '%.*s': %d, the old parser %d", (int)n, p, ok, rok);
+        }
+    }
+    free(own);
+    is_int(bad, 0, "%lu texts read as the old parser read them", count);
+    is_int(badfmt, 0, "and formatted as RFC 5952 says");
+    /* the texts must be worth it: many addresses, many of them not */
+    ok(accepted > count / 5 && accepted < count * 4 / 5 &&
+           v6 > accepted / 2 && v6 < accepted,
+       "%lu of them addresses, %lu IPv6", accepted, v6);
+}
+
 int
 main(void)
 {
@@ -317,6 +885,7 @@ main(void)
 
     format_every_zero_pattern();
     every_quad_layout();
+    differential();
     ret_ip_parse("::ffff:1.2.3.4", 14, &ip, NULL);
     is_int(ret__ip_format_full(&ip, true, buf), 22, "full, dotted: length");
     is_str((buf[22] = '\0', buf), "0:0:0:0:0:ffff:1.2.3.4", "full, dotted");
