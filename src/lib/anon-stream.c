@@ -222,9 +222,9 @@ run_block(struct worker *wk, struct block *b)
 
     if (b->state != NULL)
         ret__parser_copy_state(wk->p, b->state);
-    b->outlen = 0;
     b->nbad = 0;
     b->st = RET_OK;
+    ret__anonymizer_attach(wk->a, b->out, 0, b->outcap);
     for (i = 0; line < end; line += len, i++) {
         const ret_record *rec = NULL;
         ret_status st;
@@ -244,9 +244,8 @@ run_block(struct worker *wk, struct block *b)
             len = nl != NULL ? (size_t)(nl - line) + 1 : (size_t)(end - line);
             before = ret__anonymizer_failclosed(wk->a);
         }
-        if ((st = ret__anonymizer_line_append(wk->a, rec, line, len, &b->out,
-                                              &b->outlen, &b->outcap,
-                                              &b->err)) != RET_OK) {
+        if ((st = ret__anonymizer_line_out(wk->a, rec, line, len,
+                                           &b->err)) != RET_OK) {
             b->st = st;
             goto out;
         }
@@ -257,12 +256,14 @@ run_block(struct worker *wk, struct block *b)
         }
     }
     b->nlines = i;
+    ret__anonymizer_detach(wk->a, &b->out, &b->outlen, &b->outcap);
     return;
 oom:
     b->st = ret__fail(&b->err, RET_E_NOMEM, "out of memory");
 out:
     /* the lines read, written or not */
     b->nlines = i + count_lines(line, (size_t)(end - line));
+    ret__anonymizer_detach(wk->a, &b->out, &b->outlen, &b->outcap);
 }
 
 static void *

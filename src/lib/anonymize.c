@@ -86,6 +86,11 @@ struct ret_anonymizer {
     char *out;
     size_t n, cap;
     size_t base; /* where this line's output starts in out */
+    /* while a caller's buffer is out (ret__anonymizer_attach): the
+     * handle's own */
+    char *own;
+    size_t owncap;
+    bool attached;
     bool oom;
     bool wide; /* the CPU has AVX2: find_text_wide */
     struct memo *memo; /* MEMO_SLOTS, allocated at first use */
@@ -179,7 +184,7 @@ ret_anonymizer_free(ret_anonymizer *a)
         pcre2_code_free(a->re);
     free(a->delim);
     free(a->replace);
-    free(a->out);
+    free(a->attached ? a->own : a->out);
     memo_clear(a); /* the addresses it holds */
     free(a->memo);
     memset(a->key, 0, sizeof(a->key));
@@ -1579,35 +1584,48 @@ ret_anonymizer_line(ret_anonymizer *a, const ret_record *rec,
 }
 
 /*
- * ret_anonymizer_line, the result appended to the caller's buffer
- * (*buf: *n bytes used of *cap, grown as needed) instead of returned:
- * one copy less for the anonymize stream's blocks.
+ * The anonymize stream's blocks: ret__anonymizer_attach makes the
+ * caller's buffer (n bytes used of cap) the one results are written to;
+ * each ret__anonymizer_line_out appends one line's result to it (the
+ * line itself when nothing changed), growing it as needed; and
+ * ret__anonymizer_detach gives it back. One copy and no setting-up a
+ * line: the handle's own buffer is set aside meanwhile.
  */
-ret_status
-ret__anonymizer_line_append(ret_anonymizer *a, const ret_record *rec,
-                            const char *line, size_t len, char **buf,
-                            size_t *n, size_t *cap, ret_error *err)
+void
+ret__anonymizer_attach(ret_anonymizer *a, char *buf, size_t n, size_t cap)
 {
-    char *own = a->out;
-    size_t owncap = a->cap;
-    bool same, ok;
+    a->own = a->out;
+    a->owncap = a->cap;
+    a->attached = true;
+    a->out = buf;
+    a->n = n;
+    a->cap = cap;
+}
 
-    a->out = *buf;
-    a->cap = *cap;
-    a->base = *n;
-    ok = rewrite(a, rec, line, len, &same);
-    if (ok && same)
-        put(a, line, len);
-    ok = ok && !a->oom;
-    *buf = a->out;
-    *cap = a->cap;
-    if (ok)
-        *n = a->n;
-    a->out = own;
-    a->cap = owncap;
-    a->base = 0;
-    if (!ok)
+ret_status
+ret__anonymizer_line_out(ret_anonymizer *a, const ret_record *rec,
+                         const char *line, size_t len, ret_error *err)
+{
+    bool same;
+
+    a->base = a->n;
+    if (!rewrite(a, rec, line, len, &same) || (same && (put(a, line, len),
+                                                        a->oom))) {
+        a->n = a->base;
         return ret__fail(err, RET_E_NOMEM, "out of memory for a line of %zu "
                                            "bytes", len);
+    }
     return RET_OK;
+}
+
+void
+ret__anonymizer_detach(ret_anonymizer *a, char **buf, size_t *n, size_t *cap)
+{
+    *buf = a->out;
+    *n = a->n;
+    *cap = a->cap;
+    a->out = a->own;
+    a->cap = a->owncap;
+    a->n = a->base = 0;
+    a->attached = false;
 }

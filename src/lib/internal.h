@@ -498,14 +498,17 @@ RET_HIDDEN uint64_t ret__anonymizer_failclosed(const ret_anonymizer *a);
  * default when the CPU has AVX2); returns whether it is used now. For
  * tests of both variants. */
 RET_HIDDEN bool ret__anonymizer_set_wide(ret_anonymizer *a, bool on);
-/* ret_anonymizer_line, the result appended to *buf (*n bytes used of
- * *cap, grown as needed). */
-RET_HIDDEN ret_status ret__anonymizer_line_append(ret_anonymizer *a,
-                                                  const ret_record *rec,
-                                                  const char *line,
-                                                  size_t len, char **buf,
-                                                  size_t *n, size_t *cap,
-                                                  ret_error *err);
+/* ret_anonymizer_line's results appended to a caller's buffer: attach
+ * it (n bytes used of cap; malloc'd, grown with realloc), one line_out a
+ * line, then detach it, before any other call on the handle. */
+RET_HIDDEN void ret__anonymizer_attach(ret_anonymizer *a, char *buf, size_t n,
+                                       size_t cap);
+RET_HIDDEN ret_status ret__anonymizer_line_out(ret_anonymizer *a,
+                                               const ret_record *rec,
+                                               const char *line, size_t len,
+                                               ret_error *err);
+RET_HIDDEN void ret__anonymizer_detach(ret_anonymizer *a, char **buf,
+                                       size_t *n, size_t *cap);
 /* format.c: a parser reading lines as p does now (an auto parser's
  * chosen format, with the state its lines set so far: W3C's #Fields),
  * for another thread; fails for an auto parser still detecting. Free it

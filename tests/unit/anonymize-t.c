@@ -907,8 +907,9 @@ test_v4_text(void)
            n);
 }
 
-/* ret__anonymizer_line_append: the lines' results one after another, as
- * ret_anonymizer_line gives them, changed or not. */
+/* ret__anonymizer_line_out: the lines' results one after another in an
+ * attached buffer, as ret_anonymizer_line gives them, changed or not;
+ * the handle's own buffer serves again once it is detached. */
 static void
 test_append(void)
 {
@@ -936,12 +937,23 @@ test_append(void)
             memcpy(want + wn, out, outlen);
             wn += outlen;
         }
-        good &= ret__anonymizer_line_append(b, NULL, l, strlen(l), &buf, &n,
-                                            &cap, NULL) == RET_OK;
+        ret__anonymizer_attach(b, buf, n, cap);
+        good &= ret__anonymizer_line_out(b, NULL, l, strlen(l), NULL) ==
+                RET_OK;
+        ret__anonymizer_detach(b, &buf, &n, &cap);
         if (i % 6 == 5 || wn + 64 > sizeof(want)) {
+            const char *own;
+            size_t ownlen;
+
             /* compare and start again, the buffer kept */
             good &= n == wn && (n == 0 || memcmp(buf, want, n) == 0);
             n = wn = 0;
+            /* and the handle's own buffer between blocks */
+            good &= ret_anonymizer_line(b, NULL, l, strlen(l), &own,
+                                        &ownlen, NULL) == RET_OK &&
+                    ret_anonymizer_line(a, NULL, l, strlen(l), &out,
+                                        &outlen, NULL) == RET_OK &&
+                    ownlen == outlen && memcmp(own, out, outlen) == 0;
         }
     }
     ok(good, "appended results equal ret_anonymizer_line's, in order");
