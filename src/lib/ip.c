@@ -256,9 +256,11 @@ v6_windows(__m128i n, __m128i x, unsigned o, uint16_t *w)
  * text is well formed, and for every byte the group that would end
  * there (v6_windows); then each group is one two-byte copy. Vectors are
  * read at 0, 13 (past 29 bytes) and n - 16, inside the text; each later
- * one's first three bytes are written again by an earlier one. */
-static int
-parse_v6_fast(const char *p, size_t n, unsigned char out[16])
+ * one's first three bytes are written again by an earlier one.
+ * Inlined into parse_v6_zone, where most addresses are read;
+ * parse_v6_fast is it for the other callers. */
+static inline __attribute__((always_inline)) int
+v6_fast(const char *p, size_t n, unsigned char out[16])
 {
     /* w: a group for each byte of text; u: the groups in network
      * order, with room for the twenty a text of 39 bytes can have */
@@ -287,8 +289,9 @@ parse_v6_fast(const char *p, size_t n, unsigned char out[16])
             _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)),
             (unsigned)n - 16, &nl, &xl, &c, &x);
         if (n > 29)
-            v6_classify(_mm_loadu_si128((const __m128i *)(const void *)(p + 13)),
-                        13, &n1, &x1, &c, &x);
+            v6_classify(
+                _mm_loadu_si128((const __m128i *)(const void *)(p + 13)), 13,
+                &n1, &x1, &c, &x);
     }
     full = (UINT64_C(1) << n) - 1;
     if ((c | x) != full)
@@ -330,6 +333,12 @@ parse_v6_fast(const char *p, size_t n, unsigned char out[16])
     memcpy(out, u, 16);
     return 1;
 }
+
+static int
+parse_v6_fast(const char *p, size_t n, unsigned char out[16])
+{
+    return v6_fast(p, n, out);
+}
 #else
 static int
 parse_v6_fast(const char *p, size_t n, unsigned char out[16])
@@ -339,6 +348,7 @@ parse_v6_fast(const char *p, size_t n, unsigned char out[16])
     (void)out;
     return -1;
 }
+#define v6_fast parse_v6_fast
 #endif
 
 /* An IPv6 address of exactly p[0..n), without brackets or zone, in any
@@ -351,8 +361,7 @@ parse_v6_fast(const char *p, size_t n, unsigned char out[16])
  * twice their number, are the zero groups and them, and OR the head
  * groups gives the address. No group is moved one at a time. */
 static bool
-parse_v6_slow(const char *p, size_t n, unsigned char out[16],
-              bool *dotted)
+parse_v6_slow(const char *p, size_t n, unsigned char out[16], bool *dotted)
 {
     const unsigned char *s = (const unsigned char *)p, *e = s + n;
     unsigned char head[16] = {0}, tail[32] = {0}, *w = head;
@@ -579,7 +588,7 @@ static inline bool
 parse_v6_zone(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
               size_t base)
 {
-    int r = parse_v6_fast(p, n, ip->bytes);
+    int r = v6_fast(p, n, ip->bytes);
 
     if (r < 0)
         return parse_v6_zone_slow(p, n, ip, tok, base);
@@ -610,13 +619,14 @@ v4_port(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
 static __attribute__((noinline)) bool
 parse_token_rest(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
 {
+    size_t base = 0, in = n;
+    bool early = false;
     int64_t q;
 
     if (n == 0)
         return false;
     if (p[0] == '[') {
         const char *close = memchr(p, ']', n);
-        size_t in;
 
         if (close == NULL)
             return false;
@@ -631,15 +641,19 @@ parse_token_rest(const char *p, size_t n, ret_ip *ip, ret__iptok *tok)
             put_v4(ip, tok, (uint32_t)q, 1, in);
             return true;
         }
-        return parse_v6_zone(p + 1, in, ip, tok, 1);
+        base = 1;
+    } else if ((early = n > 3 && (p[1] == '.' || p[2] == '.' || p[3] == '.')) &&
+               v4_port(p, n, ip, tok)) {
+        /* A dotted quad and a port is never an IPv6 address (the digits
+         * before the first dot would start a quad that runs into the
+         * colon): tried first when a dot comes early, as in no IPv6
+         * text but "::1.2.3.4". */
+        return true;
     }
-    /* A dotted quad and a port is never an IPv6 address (the digits
-     * before the first dot would start a quad that runs into the
-     * colon): tried first when a dot comes early, as in no IPv6 text
-     * but "::1.2.3.4". */
-    if (n > 3 && (p[1] == '.' || p[2] == '.' || p[3] == '.'))
-        return v4_port(p, n, ip, tok) || parse_v6_zone(p, n, ip, tok, 0);
-    return parse_v6_zone(p, n, ip, tok, 0) || v4_port(p, n, ip, tok);
+    /* one place for the IPv6 reading, which is inlined here */
+    if (parse_v6_zone(p + base, in, ip, tok, base))
+        return true;
+    return base == 0 && !early && v4_port(p, n, ip, tok);
 }
 
 bool

@@ -407,7 +407,7 @@ ref_is_zone(const char *p, size_t n)
 /* An IPv6 address with an optional "%zone". */
 static bool
 ref_parse_v6_zone(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
-              size_t base)
+                  size_t base)
 {
     const char *pct = memchr(p, '%', n);
     size_t an = pct ? (size_t)(pct - p) : n;
@@ -539,7 +539,8 @@ rnd_below(uint64_t *s, unsigned n)
 static size_t
 gen_address(uint64_t *s, char *t)
 {
-    static const char lower[] = "0123456789abcdef", upper[] = "0123456789ABCDEF";
+    static const char lower[] = "0123456789abcdef",
+                      upper[] = "0123456789ABCDEF";
     unsigned g[8], i, ng, from = 9, to = 9, dotted = rnd_below(s, 6) == 0,
                       bracket = rnd_below(s, 6) == 0, kase = rnd_below(s, 4);
     size_t n = 0;
