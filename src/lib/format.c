@@ -1136,6 +1136,28 @@ uint_ok(const char *p, size_t n)
     return true;
 }
 
+/* uint_ok where the eight bytes that end at p + n may be read: up to
+ * eight digits in one word (the bytes before p shifted out), each byte
+ * less '0' below ten without a carry into the next. */
+static inline bool
+uint_ok_back(const char *p, size_t n)
+{
+    uint64_t x, z;
+
+    if (n == 0 || n > 8)
+        return uint_ok(p, n);
+    memcpy(&x, p + n - 8, 8);
+    memcpy(&z, "00000000", 8);
+    x ^= z;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x <<= 8 * (8 - n); /* p's bytes are the low ones */
+#else
+    x >>= 8 * (8 - n); /* p's bytes are the high ones */
+#endif
+    return ((((x & 0x7f7f7f7f7f7f7f7fu) + 0x7676767676767676u) | x) &
+            0x8080808080808080u) == 0;
+}
+
 /* "0.123" seconds (or ms, us, ns by mult) into microseconds. */
 static bool
 parse_duration(const char *p, size_t n, int64_t num, int64_t den,
@@ -2124,7 +2146,7 @@ quick_body(ret_parser *ps, const char *l, size_t e, bool to_nl, size_t *nl)
         (unsigned)(unsigned char)l[q[0] + 3] - '0' > 9 ||
         (unsigned)(unsigned char)l[q[0] + 4] - '0' > 9 ||
         (!(b - q[0] - 6 == 1 && l[q[0] + 6] == '-') &&
-         !uint_ok(l + q[0] + 6, b - q[0] - 6)))
+         !uint_ok_back(l + q[0] + 6, b - q[0] - 6))) /* q[0] > 8 */
         return false;
     /* the referer, "\" \"" */
     if (l[q[2] + 1] != ' ' || q[3] != q[2] + 2)
