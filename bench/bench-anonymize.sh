@@ -31,7 +31,9 @@ result "  --threads 1" "$(rate "$BENCH_LINES" "$t_anon_1") lines/s, $t_anon_1 s"
 result "anonymize plain (anonip options)" "$(rate "$BENCH_LINES" "$t_anon_col") lines/s, $t_anon_col s" "-"
 result "  --threads 1" "$(rate "$BENCH_LINES" "$t_anon_col_1") lines/s, $t_anon_col_1 s" "-"
 result "anonymize / cat time" "$(ratio "$t_anon" "$t_cat_a")x (anonip options $(ratio "$t_anon_col" "$t_cat_a")x)" "<= 4x"
-result "  --threads 1" "$(ratio "$t_anon_1" "$t_cat_a")x (anonip options $(ratio "$t_anon_col_1" "$t_cat_a")x)" "<= 4x"
+# the target is the command's as it runs by default (on every core);
+# one worker thread is shown for comparison
+result "  --threads 1" "$(ratio "$t_anon_1" "$t_cat_a")x (anonip options $(ratio "$t_anon_col_1" "$t_cat_a")x)" "- (one core)"
 
 if have anonip; then
     BENCH_REPEAT_SAVE=${BENCH_REPEAT:-3}
