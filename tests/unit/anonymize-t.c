@@ -1092,36 +1092,44 @@ general_text(const ret_anonymizer *a, const char *text, bool skip_private,
     out[n] = '\0';
 }
 
-/* IPv4 client fields in the usual settings (truncation to whole bytes,
- * private ones spared or not) are masked without the formatter: the
- * same text and counts as ret__anonymize_ip and ret__ip_format give,
- * for values of every length, with leading zeros (not short-cut), at
- * every prefix, first seen and from the memo. */
+/* A random IPv4 address text: values of one to three digits, some
+ * private, some with leading zeros. */
 static void
-test_quad_fast(void)
+v4_text(unsigned i, char *buf, size_t size)
 {
-    static const int prefixes[] = {0, 8, 16, 24, 32, 20, 7};
-    unsigned pi, sk, i, bad = 0, badcount = 0, lines = 0;
+    unsigned b0 = quad_part(), b1 = quad_part();
 
-    for (pi = 0; pi < sizeof(prefixes) / sizeof(prefixes[0]); pi++) {
+    if (i % 10 == 3) /* private ones */
+        b0 = 10;
+    else if (i % 10 == 4)
+        b0 = 192, b1 = 168;
+    snprintf(buf, size, i % 9 == 5 ? "%u.%02u.%u.%03u" : "%u.%u.%u.%u", b0,
+             b1, quad_part(), quad_part());
+}
+
+/* Client fields of texts from gen, at each of the nprefix prefixes
+ * (IPv4 ones, or IPv6 ones with v6) with private ones spared or not,
+ * 1500 lines a handle over 300 texts, first seen and from the memo:
+ * the text and counts the general path (ret__anonymize_ip, then
+ * ret__ip_format) gives. */
+static void
+fast_vs_general(const char *what, const int *prefixes, size_t nprefix,
+                bool v6, void (*gen)(unsigned, char *, size_t))
+{
+    unsigned sk, i, bad = 0, badcount = 0, lines = 0;
+    size_t pi;
+
+    for (pi = 0; pi < nprefix; pi++) {
         for (sk = 0; sk < 2; sk++) {
             ret_anonymizer *a;
-            char ips[300][32];
+            char ips[300][48];
 
             ret_anonymizer_new(&a, NULL);
-            ret_anonymizer_set_prefix(a, prefixes[pi], 48, NULL);
+            ret_anonymizer_set_prefix(a, v6 ? 24 : prefixes[pi],
+                                      v6 ? prefixes[pi] : 48, NULL);
             ret_anonymizer_set_skip_private(a, sk);
-            for (i = 0; i < 300; i++) {
-                unsigned b0 = quad_part(), b1 = quad_part();
-
-                if (i % 10 == 3) /* private ones */
-                    b0 = 10;
-                else if (i % 10 == 4)
-                    b0 = 192, b1 = 168;
-                snprintf(ips[i], sizeof(ips[i]),
-                         i % 9 == 5 ? "%u.%02u.%u.%03u" : "%u.%u.%u.%u", b0,
-                         b1, quad_part(), quad_part());
-            }
+            for (i = 0; i < 300; i++)
+                gen(i, ips[i], sizeof(ips[i]));
             for (i = 0; i < 1500; i++) {
                 const char *ip = ips[(i < 300 ? i : rnd()) % 300];
                 char want[256], m[64], got[256];
@@ -1146,8 +1154,22 @@ test_quad_fast(void)
             ret_anonymizer_free(a);
         }
     }
-    is_int(bad, 0, "IPv4 clients: the general path's text (%u lines)", lines);
-    is_int(badcount, 0, "IPv4 clients: the general path's counts");
+    is_int(bad, 0, "%s clients: the general path's text (%u lines)", what,
+           lines);
+    is_int(badcount, 0, "%s clients: the general path's counts", what);
+}
+
+/* IPv4 client fields in the usual settings (truncation to whole bytes,
+ * private ones spared or not) are masked without the formatter
+ * (quad_masked): for values of every length, with leading zeros (not
+ * short-cut), at every prefix. */
+static void
+test_quad_fast(void)
+{
+    static const int prefixes[] = {0, 8, 16, 24, 32, 20, 7};
+
+    fast_vs_general("IPv4", prefixes, sizeof(prefixes) / sizeof(prefixes[0]),
+                    false, v4_text);
 }
 
 /* A random IPv6 address text: a group zero, small or any; some private,
@@ -1204,53 +1226,16 @@ v6_text(unsigned i, char *buf, size_t size)
 }
 
 /* IPv6 client fields in the usual settings (truncation to whole groups)
- * are masked without the formatter: the same text and counts as
- * ret__anonymize_ip and ret__ip_format give, at every prefix (whole
- * groups and not), with kept zero groups, private ones spared or not,
- * NAT64 and mapped ones (the IPv4 prefix), first seen and from the
- * memo. */
+ * are masked without the formatter (v6_masked): at every prefix (whole
+ * groups and not), with kept zero groups, NAT64 and mapped ones (the
+ * IPv4 prefix), upper case and leading zeros. */
 static void
 test_v6_fast(void)
 {
     static const int prefixes[] = {0, 16, 32, 48, 64, 80, 96, 112, 128, 40};
-    unsigned pi, sk, i, bad = 0, badcount = 0, lines = 0;
 
-    for (pi = 0; pi < sizeof(prefixes) / sizeof(prefixes[0]); pi++) {
-        for (sk = 0; sk < 2; sk++) {
-            ret_anonymizer *a;
-            char ips[300][48];
-
-            ret_anonymizer_new(&a, NULL);
-            ret_anonymizer_set_prefix(a, 24, prefixes[pi], NULL);
-            ret_anonymizer_set_skip_private(a, sk);
-            for (i = 0; i < 300; i++)
-                v6_text(i, ips[i], sizeof(ips[i]));
-            for (i = 0; i < 1500; i++) {
-                const char *ip = ips[(i < 300 ? i : rnd()) % 300];
-                char want[256], m[64], got[256];
-                ret_anon_counts c0, c1;
-                bool masked = false;
-
-                general_text(a, ip, sk, m, &masked);
-                snprintf(want, sizeof(want),
-                         "%s - - \"GET /?ip=%s HTTP/1.1\"", m, m);
-                ret_anonymizer_counts(a, &c0);
-                lines++;
-                if (memo_line(a, ip, got, sizeof(got)) != 0 ||
-                    strcmp(got, want) != 0) {
-                    if (bad++ == 0)
-                        diag("/%d %s: %s, not %s", prefixes[pi], ip, got,
-                             want);
-                }
-                ret_anonymizer_counts(a, &c1);
-                if (c1.addresses - c0.addresses != (masked ? 2u : 0u))
-                    badcount++;
-            }
-            ret_anonymizer_free(a);
-        }
-    }
-    is_int(bad, 0, "IPv6 clients: the general path's text (%u lines)", lines);
-    is_int(badcount, 0, "IPv6 clients: the general path's counts");
+    fast_vs_general("IPv6", prefixes, sizeof(prefixes) / sizeof(prefixes[0]),
+                    true, v6_text);
 }
 
 /* Two address spans of a line whose texts share a memo slot, the first

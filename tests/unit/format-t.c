@@ -1302,6 +1302,54 @@ addrs_text(const ret_record *r, char *buf, size_t size)
                               len);
 }
 
+/* A parse's outcome as text: its record (rec_text), or its status and
+ * message. */
+static void
+result_text(ret_status st, const ret_record *r, const ret_error *e,
+            char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (st == RET_OK)
+        rec_text(r, buf, size);
+    else
+        snprintf(buf, size, "%d %s", (int)st, e->message);
+}
+
+/* Up to three random edits of buf[start..n): a byte replaced by one of
+ * the nnoise bytes of noise, deleted, inserted (where buf, of cap
+ * bytes, has room), or the text cut there (one time in cut); returns
+ * the new n. */
+static size_t
+mutate(char *buf, size_t start, size_t n, size_t cap, const char *noise,
+       size_t nnoise, unsigned cut, unsigned *seed)
+{
+    unsigned m, nm = (unsigned)(rand_r(seed) % 4);
+
+    for (m = 0; m < nm && n > start; m++) {
+        size_t at = start + (size_t)rand_r(seed) % (n - start);
+        char c = noise[(size_t)rand_r(seed) % nnoise];
+
+        switch (rand_r(seed) % 4) {
+        case 0: buf[at] = c; break;
+        case 1: /* delete */
+            memmove(buf + at, buf + at + 1, n - at - 1);
+            n--;
+            break;
+        case 2: /* insert */
+            if (n + 1 < cap) {
+                memmove(buf + at + 1, buf + at, n - at);
+                buf[at] = c;
+                n++;
+            }
+            break;
+        default: /* cut short */
+            if (cut <= 1 || rand_r(seed) % cut != 0)
+                n = at;
+        }
+    }
+    return n;
+}
+
 /* The combined preset's own scanner against the generic one, on random
  * mutations of real lines: the same result, record and message. In the
  * addresses scope (where the usual lines take a shorter way, which
@@ -1350,48 +1398,21 @@ test_specialized(void)
     ok(!ret__parser_specialized(gen.p), "which can be turned off");
     for (i = 0; i < iters; i++) {
         const char *sd = seeds[i % (sizeof(seeds) / sizeof(seeds[0]))];
-        unsigned m, nm;
         const ret_record *ra, *rb;
         ret_error ea, eb;
         ret_status sa, sb;
 
         n = strlen(sd);
         memcpy(line, sd, n);
-        nm = (unsigned)(rand_r(&seed) % 4);
-        for (m = 0; m < nm && n > 0; m++) {
-            size_t at = (size_t)rand_r(&seed) % n;
-            char c = noise[(size_t)rand_r(&seed) % (sizeof(noise) - 1)];
-
-            switch (rand_r(&seed) % 4) {
-            case 0: line[at] = c; break;
-            case 1: /* delete */
-                memmove(line + at, line + at + 1, n - at - 1);
-                n--;
-                break;
-            case 2: /* insert */
-                if (n + 1 < sizeof(line)) {
-                    memmove(line + at + 1, line + at, n - at);
-                    line[at] = c;
-                    n++;
-                }
-                break;
-            default: n = at; /* truncate */
-            }
-        }
+        n = mutate(line, 0, n, sizeof(line), noise, sizeof(noise) - 1, 1,
+                   &seed);
         memset(&ea, 0, sizeof(ea));
         memset(&eb, 0, sizeof(eb));
         ra = rb = NULL;
         sa = ret_parser_parse(gen.p, line, n, &ra, &ea);
         sb = ret_parser_parse(spe.p, line, n, &rb, &eb);
-        a[0] = b[0] = '\0';
-        if (sa == RET_OK)
-            rec_text(ra, a, sizeof(a));
-        else
-            snprintf(a, sizeof(a), "%d %s", (int)sa, ea.message);
-        if (sb == RET_OK)
-            rec_text(rb, b, sizeof(b));
-        else
-            snprintf(b, sizeof(b), "%d %s", (int)sb, eb.message);
+        result_text(sa, ra, &ea, a, sizeof(a));
+        result_text(sb, rb, &eb, b, sizeof(b));
         parsed += sa == RET_OK;
         if (sa != sb || strcmp(a, b) != 0) {
             if (bad++ < 3)
@@ -1510,33 +1531,13 @@ test_parse_next(void)
                                    (rand_r(&seed) % 4 == 0
                                         ? sizeof(seeds) / sizeof(seeds[0])
                                         : 6)];
-            size_t sn = strlen(sd), start = n, m, nm;
+            size_t sn = strlen(sd), start = n;
 
             if (n + sn + 8 > sizeof(blk))
                 break;
             memcpy(blk + n, sd, sn);
-            n += sn;
-            nm = (size_t)rand_r(&seed) % 4;
-            for (m = 0; m < nm && n > start; m++) {
-                size_t at = start + (size_t)rand_r(&seed) % (n - start);
-                char c = noise[(size_t)rand_r(&seed) % (sizeof(noise) - 1)];
-
-                switch (rand_r(&seed) % 4) {
-                case 0: blk[at] = c; break;
-                case 1: /* delete */
-                    memmove(blk + at, blk + at + 1, n - at - 1);
-                    n--;
-                    break;
-                case 2: /* insert */
-                    memmove(blk + at + 1, blk + at, n - at);
-                    blk[at] = c;
-                    n++;
-                    break;
-                default: /* cut the line short */
-                    if (rand_r(&seed) % 2)
-                        n = at;
-                }
-            }
+            n = mutate(blk, start, n + sn, sizeof(blk), noise,
+                       sizeof(noise) - 1, 2, &seed);
             /* the line's end: mostly "\n", then "\r\n", "\r", none */
             switch (rand_r(&seed) % 8) {
             case 0: blk[n++] = '\r'; blk[n++] = '\n'; break;
@@ -1568,15 +1569,8 @@ test_parse_next(void)
                 sa = ret_parser_parse(ref[k].p, line, la, &ra, &ea);
                 sb = ret__parser_parse_next(nxt[k].p, line, end, &lb, &rb,
                                             &eb);
-                a[0] = b[0] = '\0';
-                if (sa == RET_OK)
-                    rec_text(ra, a, sizeof(a));
-                else
-                    snprintf(a, sizeof(a), "%d %s", (int)sa, ea.message);
-                if (sb == RET_OK)
-                    rec_text(rb, b, sizeof(b));
-                else
-                    snprintf(b, sizeof(b), "%d %s", (int)sb, eb.message);
+                result_text(sa, ra, &ea, a, sizeof(a));
+                result_text(sb, rb, &eb, b, sizeof(b));
                 if (la != lb || sa != sb || strcmp(a, b) != 0 ||
                     (sa == RET_OK &&
                      (ra->line != line || rb->line != line ||
