@@ -1542,7 +1542,10 @@ test_parse_next(void)
             switch (rand_r(&seed) % 8) {
             case 0: blk[n++] = '\r'; blk[n++] = '\n'; break;
             case 1: blk[n++] = '\r'; break;
-            case 2: if (j + 1 == nl) break; /* fall through */
+            case 2: /* none at the block's end */
+                if (j + 1 != nl)
+                    blk[n++] = '\n';
+                break;
             default: blk[n++] = '\n';
             }
         }
