@@ -1139,7 +1139,7 @@ uint_ok(const char *p, size_t n)
 /* uint_ok where the eight bytes that end at p + n may be read: up to
  * eight digits in one word (the bytes before p shifted out), each byte
  * less '0' below ten without a carry into the next. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 uint_ok_back(const char *p, size_t n)
 {
     uint64_t x, z;
