@@ -1367,7 +1367,6 @@ v6_masked(const ret_anonymizer *a, const ret_ip *ip, bool dotted, char *o,
 {
     const unsigned char *b = ip->bytes;
     int g = a->v6bits / 16, i;
-    size_t n = 0;
 
     if (a->method != RET_ANON_TRUNCATE || a->increment != 0 || dotted ||
         (a->v6bits & 15) != 0 || g < 1 || g > 7)
@@ -1378,27 +1377,8 @@ v6_masked(const ret_anonymizer *a, const ret_ip *ip, bool dotted, char *o,
     if ((b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b) ||
         (a->skip_private && ret_ip_is_private(ip)))
         return 0;
-    for (i = 0; i < g; i++) {
-        uint32_t v = (uint32_t)b[2 * i] << 8 | b[2 * i + 1];
-        /* its four digits, the first in the low byte; a byte above 9
-         * takes 'a' - '0' - 10 more: '0'..'9', 'a'..'f' */
-        uint32_t x = (v >> 12) | (v >> 8 & 15) << 8 | (v >> 4 & 15) << 16 |
-                     (v & 15) << 24;
-        uint32_t big = ((x + UINT32_C(0x76767676)) >> 7) & 0x01010101u;
-        int lead = __builtin_clz(v) / 4 - 4; /* v > 0: 0 to 3 */
-
-        x += UINT32_C(0x30303030) + big * ('a' - '0' - 10);
-        x >>= 8 * lead; /* without the leading zeros */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        x = __builtin_bswap32(x); /* the low byte first in memory */
-#endif
-        memcpy(o + n, &x, 4); /* o has room: 7 groups and "::" are 37 */
-        n += (size_t)(4 - lead);
-        o[n++] = ':';
-    }
-    o[n++] = g == 7 ? '0' : ':';
     *masked = true;
-    return n;
+    return ret__ip_format_v6_head(b, g, o); /* o has room: 37 + 3 bytes */
 }
 
 /* Keeps in slot m the field text[0..n) (n <= MEMO_TEXT), where its
@@ -1606,11 +1586,13 @@ ret_status
 ret__anonymizer_line_out(ret_anonymizer *a, const ret_record *rec,
                          const char *line, size_t len, ret_error *err)
 {
-    bool same;
+    bool same, ok;
 
     a->base = a->n;
-    if (!rewrite(a, rec, line, len, &same) || (same && (put(a, line, len),
-                                                        a->oom))) {
+    ok = rewrite(a, rec, line, len, &same);
+    if (ok && same)
+        put(a, line, len); /* nothing changed: the line itself */
+    if (!ok || a->oom) {
         a->n = a->base;
         return ret__fail(err, RET_E_NOMEM, "out of memory for a line of %zu "
                                            "bytes", len);

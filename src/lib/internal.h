@@ -479,6 +479,12 @@ RET_HIDDEN size_t ret__ip_format(const ret_ip *ip, bool dotted, char *buf);
 /* The same with all eight groups, no "::" (buf >= 46 bytes). */
 RET_HIDDEN size_t ret__ip_format_full(const ret_ip *ip, bool dotted,
                                       char *buf);
+/* The text of an IPv6 address truncated to its first g groups (1 to 7,
+ * none of them zero): those groups as ret__ip_format writes them, then
+ * "::" (":0" for the one zero group of g = 7, which RFC 5952 does not
+ * compress). Up to 3 bytes past the text are written. */
+RET_HIDDEN size_t ret__ip_format_v6_head(const unsigned char b[16], int g,
+                                         char *buf);
 /* SipHash-2-4 of data under a 16-byte key. */
 RET_HIDDEN uint64_t ret__siphash24(const unsigned char key[16],
                                    const void *data, size_t len);

@@ -1203,6 +1203,22 @@ format_v6(const ret_ip *ip, bool dotted, bool compress, char *buf)
 }
 
 size_t
+ret__ip_format_v6_head(const unsigned char b[16], int g, char *buf)
+{
+    char *o = buf;
+    struct groups gr;
+    int i;
+
+    groups_of(b, &gr);
+    for (i = 0; i < g; i++) {
+        o = put_group(o, &gr, i);
+        *o++ = ':';
+    }
+    *o++ = g == 7 ? '0' : ':';
+    return (size_t)(o - buf);
+}
+
+size_t
 ret__ip_format(const ret_ip *ip, bool dotted, char *buf)
 {
     if (ip->family == 4) /* most addresses: not through format_v6 */
