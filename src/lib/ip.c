@@ -465,6 +465,17 @@ parse_v6(const char *p, size_t n, unsigned char out[16], bool *dotted)
     return r != 0;
 }
 
+/* Where a token's address is: off and len, neither glued nor ported. */
+static inline void
+put_tok(ret__iptok *tok, size_t off, size_t len, bool dotted)
+{
+    tok->off = off;
+    tok->len = len;
+    tok->dotted = dotted;
+    tok->glued = false;
+    tok->ported = false;
+}
+
 /* The result of a dotted quad q (quad()), written straight into the
  * caller's structures: no copy of either, no frame. */
 static inline void
@@ -476,13 +487,8 @@ put_v4(ret_ip *ip, ret__iptok *tok, uint32_t q, size_t off, size_t len)
     ip->bytes[1] = (unsigned char)(q >> 8);
     ip->bytes[2] = (unsigned char)(q >> 16);
     ip->bytes[3] = (unsigned char)(q >> 24);
-    if (tok != NULL) {
-        tok->off = off;
-        tok->len = len;
-        tok->dotted = false;
-        tok->glued = false;
-        tok->ported = false;
-    }
+    if (tok != NULL)
+        put_tok(tok, off, len, false);
 }
 
 static __attribute__((noinline)) bool
@@ -549,16 +555,6 @@ is_zone(const char *p, size_t n)
     return true;
 }
 
-static inline void
-put_v6_tok(ret__iptok *tok, size_t off, size_t len, bool dotted)
-{
-    tok->off = off;
-    tok->len = len;
-    tok->dotted = dotted;
-    tok->glued = false;
-    tok->ported = false;
-}
-
 /* parse_v6_zone for a text parse_v6_fast leaves to parse_v6_slow. */
 static __attribute__((noinline)) bool
 parse_v6_zone_slow(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
@@ -577,7 +573,7 @@ parse_v6_zone_slow(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
         return false;
     ip->family = 6;
     memcpy(ip->bytes, b, 16);
-    put_v6_tok(tok, base, an, dot);
+    put_tok(tok, base, an, dot);
     return true;
 }
 
@@ -595,7 +591,7 @@ parse_v6_zone(const char *p, size_t n, ret_ip *ip, ret__iptok *tok,
     if (r == 0)
         return false;
     ip->family = 6;
-    put_v6_tok(tok, base, n, false);
+    put_tok(tok, base, n, false);
     return true;
 }
 
@@ -786,11 +782,7 @@ scan_v4(const char *p, size_t s, size_t e, ret_ip *ip, ret__iptok *tok)
             continue;
         memset(ip->bytes + 4, 0, 12);
         ip->family = 4;
-        tok->off = j;
-        tok->len = k - j;
-        tok->dotted = false;
-        tok->glued = false;
-        tok->ported = false;
+        put_tok(tok, j, k - j, false);
         return true;
     }
     return false;

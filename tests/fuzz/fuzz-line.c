@@ -40,6 +40,40 @@ check(const ret_record *r, const char *line, size_t len)
             abort();
 }
 
+/* x and y hold the same addresses, at the same offsets. */
+static void
+same_addresses(const ret_record *x, const ret_record *y)
+{
+    size_t i, n, off[2], cnt[2];
+    ret_addr_kind k[2];
+
+    if ((n = ret_record_address_count(x)) != ret_record_address_count(y))
+        abort();
+    for (i = 0; i < n; i++)
+        if (!ret_record_address(x, i, &off[0], &cnt[0], &k[0]) ||
+            !ret_record_address(y, i, &off[1], &cnt[1], &k[1]) ||
+            off[0] != off[1] || cnt[0] != cnt[1] || k[0] != k[1])
+            abort();
+}
+
+/* x (of the line at xl) and y (of the same line at yl) have the same
+ * fields, at the same places of their lines. */
+static void
+same_fields(const ret_record *x, const char *xl, const ret_record *y,
+            const char *yl)
+{
+    const char *fp[2];
+    size_t i, cnt[2];
+
+    for (i = 0; i < RET_F__COUNT; i++) {
+        int a = ret_record_field(x, (ret_field)i, &fp[0], &cnt[0]);
+        int b = ret_record_field(y, (ret_field)i, &fp[1], &cnt[1]);
+
+        if (a != b || (a && (fp[0] - xl != fp[1] - yl || cnt[0] != cnt[1])))
+            abort();
+    }
+}
+
 /* The same result and addresses (and in scope ALL, fields) as the
  * generic scanner's, g; its result is sg. */
 static void
@@ -48,28 +82,14 @@ same(ret_parser *p, const ret_record *g, ret_status sg, const char *line,
 {
     const ret_record *r;
     ret_error err;
-    size_t i, n, off[2], cnt[2];
-    ret_addr_kind k[2];
-    const char *fp[2];
 
     if (ret_parser_parse(p, line, len, &r, &err) != sg)
         abort();
     if (sg != RET_OK)
         return;
-    if ((n = ret_record_address_count(r)) != ret_record_address_count(g))
-        abort();
-    for (i = 0; i < n; i++)
-        if (!ret_record_address(r, i, &off[0], &cnt[0], &k[0]) ||
-            !ret_record_address(g, i, &off[1], &cnt[1], &k[1]) ||
-            off[0] != off[1] || cnt[0] != cnt[1] || k[0] != k[1])
-            abort();
-    for (i = 0; fields && i < RET_F__COUNT; i++) {
-        int a = ret_record_field(r, (ret_field)i, &fp[0], &cnt[0]);
-        int b = ret_record_field(g, (ret_field)i, &fp[1], &cnt[1]);
-
-        if (a != b || (a && (fp[0] != fp[1] || cnt[0] != cnt[1])))
-            abort();
-    }
+    same_addresses(r, g);
+    if (fields)
+        same_fields(r, line, g, line);
 }
 
 /* The line at line of [line, end) through ret__parser_parse_next: the
@@ -81,9 +101,7 @@ same_next(ret_parser *p, const ret_record *r, ret_status sr, size_t len,
 {
     const ret_record *x = NULL;
     ret_error err;
-    size_t i, n, off[2], cnt[2];
-    ret_addr_kind k[2];
-    const char *fp[2];
+    size_t n;
     int64_t t[2];
     int32_t o[2];
 
@@ -97,20 +115,8 @@ same_next(ret_parser *p, const ret_record *r, ret_status sr, size_t len,
         ret_record_time(x, &t[0], &o[0]) != ret_record_time(r, &t[1], &o[1]) ||
         (ret_record_time(r, NULL, NULL) && (t[0] != t[1] || o[0] != o[1])))
         abort();
-    if ((n = ret_record_address_count(x)) != ret_record_address_count(r))
-        abort();
-    for (i = 0; i < n; i++)
-        if (!ret_record_address(x, i, &off[0], &cnt[0], &k[0]) ||
-            !ret_record_address(r, i, &off[1], &cnt[1], &k[1]) ||
-            off[0] != off[1] || cnt[0] != cnt[1] || k[0] != k[1])
-            abort();
-    for (i = 0; i < RET_F__COUNT; i++) {
-        int a = ret_record_field(x, (ret_field)i, &fp[0], &cnt[0]);
-        int b = ret_record_field(r, (ret_field)i, &fp[1], &cnt[1]);
-
-        if (a != b || (a && (fp[0] - line != fp[1] - ref || cnt[0] != cnt[1])))
-            abort();
-    }
+    same_addresses(x, r);
+    same_fields(x, line, r, ref);
 }
 
 int
