@@ -1457,38 +1457,15 @@ quoted_end(const char *l, size_t i, size_t e, const struct ret__item *next,
     return e;
 }
 
-/* Seconds of "hh:mm:ss" at p, -1 when it is not that. */
-static inline int32_t
-clf_sod(const char *p)
-{
-    uint64_t x, z;
-    unsigned char d[8];
-    unsigned hh, mi, ss;
-
-    /* less "00:00:00", all eight bytes at once: a digit becomes 0 to 9,
-     * a ':' 0; any byte above 9 fails (a byte's carry comes only from
-     * one with its top bit set, which fails already) */
-    memcpy(&x, p, 8);
-    memcpy(&z, "00:00:00", 8);
-    x ^= z;
-    if (((x + 0x7676767676767676u) | x) & 0x8080808080808080u)
-        return -1;
-    memcpy(d, &x, 8);
-    hh = d[0] * 10u + d[1];
-    mi = d[3] * 10u + d[4];
-    ss = d[6] * 10u + d[7];
-    if ((d[2] | d[5]) != 0 || hh > 23 || mi > 59 || ss > 60)
-        return -1;
-    return (int32_t)(hh * 3600 + mi * 60 + ss);
-}
-
-/* clf_sod(p) >= 0, without the seconds: digits where clf_sod wants them
- * (the ':' are compared by the caller), hh at most 23, mm 59, ss 60. */
+/* Is "hh:mm:ss" at p a time of day (hh at most 23, mm 59, ss 60)? Its
+ * digits' values then in d (d[2] and d[5], the colons, 0). All eight
+ * bytes at once, less "00:00:00": a digit becomes 0 to 9, a ':' 0; any
+ * byte above 9 fails (a byte's carry comes only from one with its top
+ * bit set, which fails already). */
 static inline bool
-clf_tod_ok(const char *p)
+clf_tod(const char *p, unsigned char d[8])
 {
     uint64_t x, z;
-    unsigned char d[8];
 
     memcpy(&x, p, 8);
     memcpy(&z, "00:00:00", 8);
@@ -1498,6 +1475,27 @@ clf_tod_ok(const char *p)
     memcpy(d, &x, 8);
     return (d[2] | d[5]) == 0 && d[0] * 10u + d[1] <= 23 && d[3] <= 5 &&
            d[6] * 10u + d[7] <= 60;
+}
+
+/* Seconds of "hh:mm:ss" at p, -1 when it is not that. */
+static inline int32_t
+clf_sod(const char *p)
+{
+    unsigned char d[8];
+
+    if (!clf_tod(p, d))
+        return -1;
+    return (int32_t)((d[0] * 10u + d[1]) * 3600 + (d[3] * 10u + d[4]) * 60 +
+                     d[6] * 10u + d[7]);
+}
+
+/* clf_sod(p) >= 0, without the seconds (the quick scan's check). */
+static inline bool
+clf_tod_ok(const char *p)
+{
+    unsigned char d[8];
+
+    return clf_tod(p, d);
 }
 
 /* A CLF time "dd/Mon/yyyy:hh:mm:ss +hhmm" (26 bytes) of the same day and
