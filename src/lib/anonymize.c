@@ -1510,6 +1510,68 @@ line_record(ret_anonymizer *a, const ret_record *rec, size_t len)
         scan_region(a, cursor, len);
 }
 
+/*
+ * line_record's way for the usual line, in one go: one span, the
+ * client's field at the line's start, whose address is in the memo or
+ * masked the quick way (quad_masked, v6_masked) and is not written
+ * again in the line. False, with nothing written, for any other line,
+ * which line_record then reads (the memo slot filled meanwhile is the
+ * one it would fill).
+ */
+static inline __attribute__((always_inline)) bool
+line_quick(ret_anonymizer *a, const ret_record *rec, size_t len)
+{
+    const char *line = a->line;
+    size_t n = rec->addr[0].len, end;
+    const ret__iptok *tok;
+    struct memo *m;
+    char *o;
+
+    if (rec->naddr != 1 || rec->addr_overflow || rec->addr[0].off != 0 ||
+        rec->addr[0].kind != RET_ADDR_CLIENT || a->scan_all ||
+        a->memo == NULL || n == 0 || n > MEMO_TEXT || n > len)
+        return false;
+    m = &a->memo[memo_hash(line, n)];
+    if (m->n != n || !same_text(m->text, line, n)) {
+        ret__iptok t;
+        ret_ip ip;
+        size_t w;
+        bool masked;
+
+        if (!ret__ip_parse_token(line, n, &ip, &t) ||
+            (w = ip.family == 4
+                     ? quad_masked(a, &ip, line + t.off, t.len, m->out,
+                                   &masked)
+                     : v6_masked(a, &ip, t.dotted, m->out, &masked)) == 0)
+            return false;
+        memo_keep(m, line, n, &t, masked, w);
+    }
+    tok = &m->tok;
+    /* repeats_of's search, from the field's end: a repetition is
+     * line_record's to mask */
+    if (tok->len >= 2 && n + tok->len <= len &&
+        (a->wide ? find_text_wide(line + n, len - n, line + tok->off, tok->len)
+                 : find_text(line + n, len - n, line + tok->off,
+                             tok->len)) != NULL)
+        return false;
+    a->edits++;
+    if (!reserve(a, len + MEMO_OUT))
+        return true; /* out of memory: rewrite tells */
+    /* what mask_span and rewrite write: the bytes before the address
+     * (a bracket), its masked text, the rest of the line */
+    o = a->out + a->n;
+    if (tok->off > 0)
+        memcpy(o, line, tok->off);
+    memcpy(o + tok->off, m->out, MEMO_OUT);
+    end = tok->off + tok->len;
+    memcpy(o + tok->off + m->outn, line + end, len - end);
+    a->n += tok->off + m->outn + (len - end);
+    a->copied = len;
+    if (m->masked)
+        a->counts.addresses++;
+    return true;
+}
+
 /* Rewrites one line into a->out from a->base; false when out of memory.
  * *same: nothing changed, the line itself is the result. */
 static inline __attribute__((always_inline)) bool
@@ -1526,6 +1588,8 @@ rewrite(ret_anonymizer *a, const ret_record *rec, const char *line,
         line_regex(a, len);
     } else if (a->ncolumns > 0) {
         line_columns(a, len);
+    } else if (rec != NULL && line_quick(a, rec, len)) {
+        /* written whole */
     } else if (rec != NULL && spans_valid(rec, len)) {
         line_record(a, rec, len);
     } else {
