@@ -726,10 +726,9 @@ ret_format_free(ret_format *f)
 
 /* ---- filling records ------------------------------------------------ */
 
-/* ret__rec_reset, inlined where a line takes few steps besides
- * (quick_body) */
+/* Every field of r absent. */
 static inline __attribute__((always_inline)) void
-rec_reset(ret_record *r, const char *line, size_t len)
+rec_no_fields(ret_record *r)
 {
     size_t i;
 
@@ -750,6 +749,21 @@ rec_reset(ret_record *r, const char *line, size_t len)
             r->f[i].n = 0;
         }
     }
+}
+
+/*
+ * ret__rec_reset, inlined where a line takes few steps besides
+ * (quick_body). With fields, for a reading that sets them: r->f[] is
+ * cleared. Without (quick_body's, which sets none), only when an
+ * earlier reading may have set some: then they stay absent, line after
+ * line, and are not written again.
+ */
+static inline __attribute__((always_inline)) void
+rec_reset(ret_record *r, const char *line, size_t len, bool fields)
+{
+    if (fields || !r->f_absent)
+        rec_no_fields(r);
+    r->f_absent = !fields;
     r->line = line;
     r->len = len;
     r->time = 0;
@@ -765,7 +779,7 @@ rec_reset(ret_record *r, const char *line, size_t len)
 void
 ret__rec_reset(ret_record *r, const char *line, size_t len)
 {
-    rec_reset(r, line, len);
+    rec_reset(r, line, len, true);
 }
 
 ret_status
@@ -2149,7 +2163,7 @@ quick_body(ret_parser *ps, const char *l, size_t e, bool to_nl, size_t *nl)
     /* the referer, "\" \"" */
     if (l[q[2] + 1] != ' ' || q[3] != q[2] + 2)
         return false;
-    rec_reset(r, l, e);
+    rec_reset(r, l, e, false);
     if (!one)
         ret__rec_addr_list(r, 0, c0, RET_ADDR_CLIENT);
     else if (!(c0 == 1 && l[0] == ':'))

@@ -125,6 +125,8 @@ struct ret_record {
     bool addr_overflow;         /* more address tokens than addr[] holds */
     bool addr_only;             /* RET_PARSE_ADDRESSES: the request is not
                                    split (kept by ret__rec_reset) */
+    bool f_absent;              /* every f[] is absent (kept as the quick
+                                   combined reading sets none) */
 };
 
 /* ---- log timestamps (logtime.c), owned by the format capability ----
