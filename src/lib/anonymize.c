@@ -1316,7 +1316,7 @@ copy_text(char *dst, const char *src, size_t n)
  * Returns the length; 0 when it does not apply (ip is an IPv4 address).
  * *masked: counted as masked, not a private one spared.
  */
-static size_t
+static inline __attribute__((always_inline)) size_t
 quad_masked(const ret_anonymizer *a, const ret_ip *ip, const char *t,
             size_t n, char *o, bool *masked)
 {

@@ -464,6 +464,9 @@ typedef struct ret__iptok {
     bool ported; /* IPv6 read without a trailing ":port" (no brackets) */
 } ret__iptok;
 
+/* A dotted quad read one way (0: in two words; 1: with SSSE3, where the
+ * CPU has it), as ret__ip_parse_exact reads it: for the tests. */
+RET_HIDDEN int64_t ret__ip_quad_way(const char *p, size_t n, int way);
 /* Exactly an address, no brackets, port or zone. */
 RET_HIDDEN bool ret__ip_parse_exact(const char *p, size_t n, ret_ip *ip,
                                     bool *dotted);

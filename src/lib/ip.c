@@ -13,6 +13,12 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__SSE2__) &&                                \
+    (defined(__GNUC__) || defined(__clang__))
+/* dotted quads have an SSSE3 reading, chosen at run time (quad_ssse3) */
+#define RET_QUAD_SSSE3 1
+#include <tmmintrin.h>
+#endif
 
 static inline bool
 is_digit(unsigned char c)
@@ -98,39 +104,94 @@ part_values(uint64_t x)
     return (y & lane0) * 10 + (x >> 16 & lane0);
 }
 
-/* A dotted quad of exactly p[0..n): 1 to 3 decimal digits per part, each
- * part at most 255. Leading zeros are decimal ("010" is ten): web servers
- * that write them pad with zeros, they do not mean octal. The value is
- * the four parts, part i in bits 8i..8i+7, or -1.
+#ifdef RET_QUAD_SSSE3
+/*
+ * quad() for 8 to 15 bytes with SSSE3: the bytes in one register (from
+ * the same two words, nothing outside p[0..n) read), digits and dots
+ * told apart in it, each part's digits moved by one shuffle to three
+ * bytes of its own lane (missing leading digits as zeros), and their
+ * values from two multiply-adds. The shuffle is made from the dots'
+ * places; no table.
+ */
+__attribute__((target("ssse3"))) static int64_t
+quad_ssse3(const unsigned char *s, size_t n)
+{
+    uint64_t lo = load_le64(s),
+             hi = load_le64(s + n - 8) >> (8 * (15 - n)) >> 8;
+    __m128i v = _mm_set_epi64x((long long)hi, (long long)lo);
+    __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t);
+    __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    /* each lane i takes the 4 bytes of word i: its part's end, its
+     * start */
+    const __m128i lanes =
+        _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    unsigned dm = (unsigned)_mm_movemask_epi8(dot), r, b1, b2, b3;
+    uint32_t ends, starts, len;
+    __m128i src, val;
+
+    /* every byte a digit or a dot, nothing after the last */
+    if ((unsigned)_mm_movemask_epi8(_mm_or_si128(digit, dot)) !=
+            (1u << n) - 1 ||
+        dm == 0)
+        return -1;
+    /* the dots: the first, the last, the second (15 when there is none:
+     * dm < 1 << 15) */
+    b1 = (unsigned)__builtin_ctz(dm);
+    b3 = 31 - (unsigned)__builtin_clz(dm);
+    r = dm & (dm - 1);
+    b2 = (unsigned)__builtin_ctz(r | 0x8000u);
+    /* part i is t[start_i .. end_i), in byte i of ends and starts */
+    ends = b1 | b2 << 8 | b3 << 16 | (uint32_t)n << 24;
+    starts = (ends << 8) + 0x01010100u;
+    len = ends - starts; /* the dots in order: no borrow */
+    /* exactly three dots (with the lowest two gone, the highest is
+     * left); each part 1 to 3 digits */
+    if ((r & (r - 1)) != 1u << b3 ||
+        ((len + 0x7c7c7c7cu) & 0x80808080u) != 0 ||
+        ((len + 0x7f7f7f7fu) & 0x80808080u) != 0x80808080u)
+        return -1;
+    /* byte j of lane i (j < 3) is t[end_i - 3 + j] when that is not
+     * before start_i, else zero (the shuffle's index with its high bit
+     * set), as is byte 3 */
+    src = _mm_add_epi8(
+        _mm_shuffle_epi8(_mm_cvtsi32_si128((int)ends), lanes),
+        _mm_setr_epi8(-3, -2, -1, -128, -3, -2, -1, -128, -3, -2, -1, -128,
+                      -3, -2, -1, -128));
+    src = _mm_or_si128(
+        src, _mm_cmpgt_epi8(
+                 _mm_shuffle_epi8(_mm_cvtsi32_si128((int)starts), lanes),
+                 src));
+    /* 100 * hundreds + 10 * tens, ones; then their sum: a part a lane */
+    val = _mm_madd_epi16(
+        _mm_maddubs_epi16(_mm_shuffle_epi8(t, src),
+                          _mm_setr_epi8(100, 10, 1, 0, 100, 10, 1, 0, 100,
+                                        10, 1, 0, 100, 10, 1, 0)),
+        _mm_set1_epi16(1));
+    if (_mm_movemask_epi8(_mm_cmpgt_epi32(val, _mm_set1_epi32(255))) != 0)
+        return -1;
+    return (int64_t)(uint32_t)_mm_cvtsi128_si32(_mm_shuffle_epi8(
+        val, _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                           -1, -1, -1)));
+}
+#endif
+
+/* quad() for 8 to 15 bytes, in two words (SWAR), on any CPU.
  *
  * The number of digits of each part is random in real logs, so a branch
  * on it is mispredicted about once a part; there is none here. Two
  * words are read: lo, the first eight bytes, and hi, the last eight
  * (they overlap: n is at most 15). The first two dots are in lo (parts
  * 0 and 1 end by byte 7), the third and parts 2 and 3 in hi; together
- * the two words see every byte, and nothing outside p[0..n).
- *
- * Inlined where most addresses are parsed (ret__ip_parse_token,
- * ret__ip_parse_exact); parse_v4 is it for the other callers. */
+ * the two words see every byte, and nothing outside p[0..n). */
 static inline __attribute__((always_inline)) int64_t
-quad(const char *p, size_t n)
+quad_swar(const unsigned char *s, size_t n)
 {
     /* the last l bytes of three */
     static const uint64_t keep[4] = {0, 0xff0000, 0xffff00, 0xffffff};
-    const unsigned char *s = (const unsigned char *)p;
     uint64_t lo, hi, dlo, dhi, v;
     unsigned b1, b2, b3, g0, g1, g2, g3;
 
-    if (n - 8 > 7) { /* not 8 to 15 bytes */
-        /* seven bytes: one digit a part, "1.2.3.4" */
-        if (n != 7 || s[1] != '.' || s[3] != '.' || s[5] != '.' ||
-            !is_digit(s[0]) || !is_digit(s[2]) || !is_digit(s[4]) ||
-            !is_digit(s[6]))
-            return -1;
-        return (int64_t)((uint32_t)(s[0] - '0') | (uint32_t)(s[2] - '0') << 8 |
-                         (uint32_t)(s[4] - '0') << 16 |
-                         (uint32_t)(s[6] - '0') << 24);
-    }
     /* digits become their values, dots 0x1e */
     lo = load_le64(s) ^ (ONES * '0');
     hi = load_le64(s + n - 8) ^ (ONES * '0');
@@ -172,6 +233,53 @@ quad(const char *p, size_t n)
         return -1;
     /* parts 1 and 3 (bits 32 and 48) down to bits 8 and 24 */
     return (int64_t)(uint32_t)(v | v >> 24);
+}
+
+/* A dotted quad of exactly p[0..n): 1 to 3 decimal digits per part, each
+ * part at most 255. Leading zeros are decimal ("010" is ten): web servers
+ * that write them pad with zeros, they do not mean octal. The value is
+ * the four parts, part i in bits 8i..8i+7, or -1.
+ *
+ * Inlined where most addresses are parsed (ret__ip_parse_token,
+ * ret__ip_parse_exact); parse_v4 is it for the other callers. */
+static inline __attribute__((always_inline)) int64_t
+quad(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+
+    if (n - 8 > 7) { /* not 8 to 15 bytes */
+        /* seven bytes: one digit a part, "1.2.3.4" */
+        if (n != 7 || s[1] != '.' || s[3] != '.' || s[5] != '.' ||
+            !is_digit(s[0]) || !is_digit(s[2]) || !is_digit(s[4]) ||
+            !is_digit(s[6]))
+            return -1;
+        return (int64_t)((uint32_t)(s[0] - '0') | (uint32_t)(s[2] - '0') << 8 |
+                         (uint32_t)(s[4] - '0') << 16 |
+                         (uint32_t)(s[6] - '0') << 24);
+    }
+#ifdef RET_QUAD_SSSE3
+    if (__builtin_cpu_supports("ssse3"))
+        return quad_ssse3(s, n);
+#endif
+    return quad_swar(s, n);
+}
+
+/* Both readings of 8 to 15 bytes, for the tests: way 0 the words', 1
+ * SSSE3's (the words' again where the CPU has none). */
+int64_t
+ret__ip_quad_way(const char *p, size_t n, int way)
+{
+    const unsigned char *s = (const unsigned char *)p;
+
+    if (n - 8 > 7)
+        return quad(p, n);
+#ifdef RET_QUAD_SSSE3
+    if (way == 1 && __builtin_cpu_supports("ssse3"))
+        return quad_ssse3(s, n);
+#else
+    (void)way;
+#endif
+    return quad_swar(s, n);
 }
 
 static bool

@@ -765,6 +765,58 @@ differential(void)
        "%lu of them addresses, %lu IPv6", accepted, v6);
 }
 
+/* Both readings of a dotted quad (the words' and SSSE3's) against
+ * ref_quad, on texts of 8 to 15 bytes of digits and dots (a byte of
+ * something else now and then), each at the end of its buffer: quads
+ * of 1 to 4 digits a part, values up to 999, and bytes at random. */
+static void
+both_quad_ways(void)
+{
+    const char *env = getenv("IP_T_TEXTS");
+    unsigned long count = env ? strtoul(env, NULL, 10) : 400000, i,
+                  bad = 0, quads = 0;
+    uint64_t seed = UINT64_C(0x2545f4914f6cdd1d);
+    char *own = malloc(16);
+
+    for (i = 0; i < count; i++) {
+        static const char bytes[] = "0123456789.....x:";
+        char t[32];
+        size_t n = 0, k;
+        int64_t want, got[2];
+        int way;
+
+        if (rnd_below(&seed, 2) == 0) {
+            for (k = 0; k < 4; k++) {
+                unsigned digits = 1 + rnd_below(&seed, rnd_below(&seed, 8) ? 3 : 4),
+                         d;
+
+                if (k > 0)
+                    t[n++] = '.';
+                for (d = 0; d < digits; d++)
+                    t[n++] = (char)('0' + rnd_below(&seed, d == 0 ? 3 : 10));
+            }
+        } else {
+            n = 8 + rnd_below(&seed, 8);
+            for (k = 0; k < n; k++)
+                t[k] = bytes[rnd_below(&seed, sizeof(bytes) - 1)];
+        }
+        if (n < 8 || n > 15)
+            continue;
+        memcpy(own + 16 - n, t, n);
+        want = ref_quad(own + 16 - n, n);
+        quads += want >= 0;
+        for (way = 0; way < 2; way++)
+            if ((got[way] = ret__ip_quad_way(own + 16 - n, n, way)) != want &&
+                bad++ < 5)
+                diag("'%.*s' read way %d: %lld, not %lld", (int)n, t, way,
+                     (long long)got[way], (long long)want);
+    }
+    free(own);
+    is_int(bad, 0, "%lu texts read both ways as ref_quad reads them", count);
+    ok(quads > count / 10 && quads < count * 9 / 10, "%lu of them quads",
+       quads);
+}
+
 int
 main(void)
 {
@@ -886,6 +938,7 @@ main(void)
 
     format_every_zero_pattern();
     every_quad_layout();
+    both_quad_ways();
     differential();
     ret_ip_parse("::ffff:1.2.3.4", 14, &ip, NULL);
     is_int(ret__ip_format_full(&ip, true, buf), 22, "full, dotted: length");
