@@ -1166,6 +1166,13 @@ same_text(const char *x, const char *y, size_t n)
     return u == v;
 }
 
+/* Does slot m hold the field t[0..n)? */
+static inline bool
+memo_holds(const struct memo *m, const char *t, size_t n)
+{
+    return m->n == n && same_text(m->text, t, n);
+}
+
 /* The span [s, s + n) of a->line in the memo: sp filled from it (true),
  * or sp->slot set to where its result goes (false). */
 static bool
@@ -1186,7 +1193,7 @@ memo_find(ret_anonymizer *a, size_t s, size_t n, struct span_parse *sp)
         }
     }
     m = &a->memo[memo_hash(t, n)];
-    if (m->n != n || !same_text(m->text, t, n)) {
+    if (!memo_holds(m, t, n)) {
         sp->slot = m;
         return false;
     }
@@ -1207,6 +1214,15 @@ parse_span(ret_anonymizer *a, size_t s, size_t n, struct span_parse *sp)
     return sp->ok;
 }
 
+/* find_text, or find_text_wide where the CPU has AVX2 (m >= 2). */
+static inline const char *
+find_in(const ret_anonymizer *a, const char *hay, size_t n, const char *needle,
+        size_t m)
+{
+    return a->wide ? find_text_wide(hay, n, needle, m)
+                   : find_text(hay, n, needle, m);
+}
+
 /*
  * The repetitions of span i's address (at tok in it, tok->len >= 2)
  * elsewhere in the line, outside the naddr spans, appended to rep[] from
@@ -1225,9 +1241,7 @@ repeats_of(const ret_anonymizer *a, const ret__addr *addr, size_t naddr,
     size_t m = tok->len;
 
     while (from + m <= len &&
-           (hit = a->wide ? find_text_wide(line + from, len - from, needle, m)
-                          : find_text(line + from, len - from, needle, m)) !=
-               NULL) {
+           (hit = find_in(a, line + from, len - from, needle, m)) != NULL) {
         size_t off = (size_t)(hit - line);
 
         from = off + 1;
@@ -1395,6 +1409,25 @@ memo_keep(struct memo *m, const char *text, size_t n, const ret__iptok *tok,
     m->outn = (unsigned char)outn;
 }
 
+/* The field text[0..n), its address ip at tok, masked the quick way
+ * (quad_masked, v6_masked) into slot m and kept there. False when
+ * neither applies (m unchanged). */
+static inline __attribute__((always_inline)) bool
+memo_fill(const ret_anonymizer *a, struct memo *m, const char *text, size_t n,
+          const ret_ip *ip, const ret__iptok *tok)
+{
+    size_t w;
+    bool masked;
+
+    w = ip->family == 4
+            ? quad_masked(a, ip, text + tok->off, tok->len, m->out, &masked)
+            : v6_masked(a, ip, tok->dotted, m->out, &masked);
+    if (w == 0)
+        return false;
+    memo_keep(m, text, n, tok, masked, w);
+    return true;
+}
+
 /* The address of the span [s, s + n), parsed into sp, masked: the text
  * of the memo; else quad_masked's or mask_at's, then kept in the memo. */
 static void
@@ -1403,18 +1436,12 @@ mask_span(ret_anonymizer *a, size_t s, size_t n, const struct span_parse *sp)
     size_t at = s + sp->tok.off, w;
     uint64_t before = a->counts.addresses;
     struct memo *m = sp->slot;
-    bool masked;
 
     if (!sp->hit) {
-        if (m != NULL &&
-            (w = sp->ip.family == 4
-                     ? quad_masked(a, &sp->ip, a->line + at, sp->tok.len,
-                                   m->out, &masked)
-                     : v6_masked(a, &sp->ip, sp->tok.dotted, m->out,
-                                 &masked)) != 0) {
-            /* the slot filled first, then written as a hit */
-            memo_keep(m, a->line + s, n, &sp->tok, masked, w);
-        } else {
+        /* filled the quick way, the slot is then written as a hit;
+         * else mask_at writes the address, and its text is kept */
+        if (m == NULL ||
+            !memo_fill(a, m, a->line + s, n, &sp->ip, &sp->tok)) {
             w = mask_at(a, at, sp->tok.len, sp->ip, sp->tok.dotted, false,
                         false);
             if (m == NULL || a->oom || w == 0 || w > sizeof(m->out))
@@ -1532,27 +1559,19 @@ line_quick(ret_anonymizer *a, const ret_record *rec, size_t len)
         a->memo == NULL || n == 0 || n > MEMO_TEXT || n > len)
         return false;
     m = &a->memo[memo_hash(line, n)];
-    if (m->n != n || !same_text(m->text, line, n)) {
+    if (!memo_holds(m, line, n)) {
         ret__iptok t;
         ret_ip ip;
-        size_t w;
-        bool masked;
 
         if (!ret__ip_parse_token(line, n, &ip, &t) ||
-            (w = ip.family == 4
-                     ? quad_masked(a, &ip, line + t.off, t.len, m->out,
-                                   &masked)
-                     : v6_masked(a, &ip, t.dotted, m->out, &masked)) == 0)
+            !memo_fill(a, m, line, n, &ip, &t))
             return false;
-        memo_keep(m, line, n, &t, masked, w);
     }
     tok = &m->tok;
     /* repeats_of's search, from the field's end: a repetition is
      * line_record's to mask */
     if (tok->len >= 2 && n + tok->len <= len &&
-        (a->wide ? find_text_wide(line + n, len - n, line + tok->off, tok->len)
-                 : find_text(line + n, len - n, line + tok->off,
-                             tok->len)) != NULL)
+        find_in(a, line + n, len - n, line + tok->off, tok->len) != NULL)
         return false;
     a->edits++;
     if (!reserve(a, len + MEMO_OUT))
